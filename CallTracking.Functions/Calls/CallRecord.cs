@@ -1,0 +1,161 @@
+using Azure;
+using Azure.Data.Tables;
+
+namespace CallTracking.Functions.Calls;
+
+/// <summary>
+/// One inbound call in the call ledger (table <c>Calls</c>), keyed by Vonage's <c>conversation_uuid</c>
+/// (PartitionKey = conversation uuid, RowKey = <see cref="RowKeyValue"/>). Both legs share the conversation:
+/// the caller's inbound leg and the agent leg our NCCO <c>connect</c> creates are kept apart in one row,
+/// so the agent leg is never a call of its own.
+/// Written by the answer webhook (first state), the event and recording webhooks (leg states), and the
+/// <c>ProcessCompletedCall</c> queue function (outcome, enrichment; the <c>Processed*</c> fields).
+/// </summary>
+public sealed class CallRecord : ITableEntity
+{
+    public const string RowKeyValue = "call";
+
+    /// <summary>The conversation uuid (the call id).</summary>
+    public string PartitionKey { get; set; } = "";
+
+    public string RowKey { get; set; } = RowKeyValue;
+
+    public DateTimeOffset? Timestamp { get; set; }
+
+    public ETag ETag { get; set; }
+
+    // --- Set when the call is answered (answer webhook) ---
+    public string? CampaignId { get; set; }
+
+    /// <summary>The number the caller dialled (E.164 with '+').</summary>
+    public string? TrackingNumber { get; set; }
+
+    /// <summary>The caller (E.164 with '+'); null when withheld.</summary>
+    public string? CallerNumber { get; set; }
+
+    /// <summary>The agent number the NCCO connected to (E.164 with '+').</summary>
+    public string? AgentNumber { get; set; }
+
+    /// <summary>What the answer NCCO did: connect, out-of-hours, unknown-number, inactive, fallback.</summary>
+    public string? Route { get; set; }
+
+    public DateTimeOffset? AnsweredAt { get; set; }
+
+    // --- Inbound (caller) leg, advanced by the event webhook ---
+    public string? InboundLegUuid { get; set; }
+
+    public string? InboundStatus { get; set; }
+
+    /// <summary>Vonage <c>timestamp</c> of the event that set <see cref="InboundStatus"/>.</summary>
+    public DateTimeOffset? InboundStatusAt { get; set; }
+
+    public DateTimeOffset? InboundStartTime { get; set; }
+
+    public DateTimeOffset? InboundEndTime { get; set; }
+
+    /// <summary>Seconds, from the <c>completed</c> event's <c>duration</c>.</summary>
+    public int? InboundDurationSeconds { get; set; }
+
+    /// <summary>EUR, from the <c>completed</c> event's <c>price</c>.</summary>
+    public double? InboundPrice { get; set; }
+
+    /// <summary>EUR per minute, from <c>rate</c>.</summary>
+    public double? InboundRate { get; set; }
+
+    public string? InboundNetwork { get; set; }
+
+    // --- Agent (connect) leg ---
+    public string? AgentLegUuid { get; set; }
+
+    public string? AgentStatus { get; set; }
+
+    public DateTimeOffset? AgentStatusAt { get; set; }
+
+    /// <summary>Detail of a failed agent leg (e.g. <c>timeout</c>, <c>declined</c>, <c>cannot_route</c>).</summary>
+    public string? AgentDetail { get; set; }
+
+    public DateTimeOffset? AgentAnsweredAt { get; set; }
+
+    public DateTimeOffset? AgentEndTime { get; set; }
+
+    public int? AgentDurationSeconds { get; set; }
+
+    public double? AgentPrice { get; set; }
+
+    public double? AgentRate { get; set; }
+
+    // --- Recording ---
+    public string? RecordingUrl { get; set; }
+
+    public string? RecordingUuid { get; set; }
+
+    public DateTimeOffset? RecordingStartTime { get; set; }
+
+    public DateTimeOffset? RecordingEndTime { get; set; }
+
+    public long? RecordingSizeBytes { get; set; }
+
+    // --- Completion: exactly one calls-completed message per call ---
+    /// <summary>When the conversation reached its final state.</summary>
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    /// <summary>When the calls-completed message was sent; set with an ETag-conditional update.</summary>
+    public DateTimeOffset? EnqueuedAt { get; set; }
+
+    // --- Results of ProcessCompletedCall ---
+    /// <summary>A <see cref="CallOutcome"/> name.</summary>
+    public string? Outcome { get; set; }
+
+    public int? TalkSeconds { get; set; }
+
+    public int? CallSeconds { get; set; }
+
+    /// <summary>Carrier cost of both legs, EUR.</summary>
+    public double? CarrierCost { get; set; }
+
+    public bool? FirstTimeCaller { get; set; }
+
+    public string? CallerCountry { get; set; }
+
+    public string? CallerRegion { get; set; }
+
+    public string? CallerCarrier { get; set; }
+
+    /// <summary>mobile, landline, voip, toll-free, premium, unknown.</summary>
+    public string? CallerLineType { get; set; }
+
+    public string? EnrichmentProvider { get; set; }
+
+    /// <summary>What the enrichment lookup cost, EUR (0 when cached or offline).</summary>
+    public double? EnrichmentCost { get; set; }
+
+    public DateTimeOffset? ProcessedAt { get; set; }
+}
+
+/// <summary>How a call ended, from the caller's and the marketer's point of view.</summary>
+public enum CallOutcome
+{
+    /// <summary>The agent answered.</summary>
+    Answered,
+
+    /// <summary>The agent's line was busy.</summary>
+    Busy,
+
+    /// <summary>The agent did not pick up (unanswered, or rang out).</summary>
+    Unanswered,
+
+    /// <summary>Ringing the agent exceeded the ring timeout.</summary>
+    Timeout,
+
+    /// <summary>The agent leg was rejected (declined, restricted, invalid number).</summary>
+    Rejected,
+
+    /// <summary>The agent leg could not be routed or the network failed.</summary>
+    Failed,
+
+    /// <summary>The caller hung up before the agent answered.</summary>
+    Abandoned,
+
+    /// <summary>No agent was dialled: out of hours, unknown number, inactive campaign.</summary>
+    NotConnected,
+}

@@ -1,0 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallTracking.Functions.Calls;
+
+public static class CallServices
+{
+    public static IServiceCollection AddCalls(this IServiceCollection services)
+    {
+        services.AddSingleton<CallStore>();
+        return services;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Net;
+using Azure;
+using Azure.Data.Tables;
+using CallTracking.Functions.Common;
+
+namespace CallTracking.Functions.Calls;
+
+/// <summary>Point reads and ETag-conditional writes of <see cref="CallRecord"/> rows.</summary>
+public sealed class CallStore(TableServiceClient tableService, StorageInitializer initializer)
+{
+    private readonly TableClient _table = tableService.GetTableClient(StorageNames.CallsTable);
+
+    public async Task<CallRecord?> GetAsync(string callId, CancellationToken cancellationToken = default)
+    {
+        await initializer.EnsureCreatedAsync(cancellationToken);
+        var row = await _table.GetEntityIfExistsAsync<CallRecord>(callId, CallRecord.RowKeyValue, cancellationToken: cancellationToken);
+        return row.HasValue ? row.Value : null;
+    }
+
+    /// <summary>Inserts a new call; false when it already exists (a retried webhook).</summary>
+    public async Task<bool> TryAddAsync(CallRecord call, CancellationToken cancellationToken = default)
+    {
+        await initializer.EnsureCreatedAsync(cancellationToken);
+        try
+        {
+            var response = await _table.AddEntityAsync(call, cancellationToken);
+            call.ETag = response.Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Replaces the call only if nobody changed it since it was read (<see cref="CallRecord.ETag"/>).
+    /// False on a lost race: re-read and re-apply.
+    /// </summary>
+    public async Task<bool> TryReplaceAsync(CallRecord call, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var response = await _table.UpdateEntityAsync(call, call.ETag, TableUpdateMode.Replace, cancellationToken);
+            call.ETag = response.Headers.ETag ?? default;
+            return true;
+        }
+        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Reads the call (or starts a new one), applies <paramref name="change"/> and writes it back with an
+    /// ETag condition, retrying on lost races. <paramref name="change"/> returns false when there is nothing to write.
+    /// </summary>
+    public async Task<CallRecord> UpdateAsync(string callId, Func<CallRecord, bool> change, CancellationToken cancellationToken = default)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var existing = await GetAsync(callId, cancellationToken);
+            var call = existing ?? new CallRecord { PartitionKey = callId };
+            if (!change(call))
+            {
+                return call;
+            }
+
+            var written = existing is null ? await TryAddAsync(call, cancellationToken) : await TryReplaceAsync(call, cancellationToken);
+            if (written)
+            {
+                return call;
+            }
+
+            if (attempt >= 20)
+            {
+                throw new InvalidOperationException($"Call {callId} kept changing under concurrent updates.");
+            }
+        }
+    }
+}

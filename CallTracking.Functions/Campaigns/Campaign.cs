@@ -1,0 +1,97 @@
+using System.Text.Json.Serialization;
+
+namespace CallTracking.Functions.Campaigns;
+
+/// <summary>
+/// A marketing campaign: one tracking number that rings one agent. All numbers are E.164 with '+'
+/// (normalised by <see cref="CampaignValidator"/> before anything is stored).
+/// </summary>
+public sealed record Campaign
+{
+    /// <summary>Lower-case slug: letters, digits and '-', 1–64 characters.</summary>
+    public required string Id { get; init; }
+
+    public required string Name { get; init; }
+
+    /// <summary>The Vonage virtual number callers dial; unique across campaigns.</summary>
+    public required string TrackingNumber { get; init; }
+
+    /// <summary>The number the caller is connected to.</summary>
+    public required string AgentNumber { get; init; }
+
+    public bool IsActive { get; init; } = true;
+
+    /// <summary>Played to the caller before anything else (e.g. "this call may be recorded").</summary>
+    public RecordingNotice? RecordingNotice { get; init; }
+
+    public bool RecordCalls { get; init; }
+
+    /// <summary>Spoken to the agent when they pick up, before the caller is connected.</summary>
+    public string? WhisperText { get; init; }
+
+    /// <summary>When absent the campaign is always open.</summary>
+    public BusinessHours? BusinessHours { get; init; }
+
+    public OutOfHours? OutOfHours { get; init; }
+
+    /// <summary>Per-campaign number to try when the campaign is inactive; else the global fallback.</summary>
+    public string? FallbackNumber { get; init; }
+
+    public ImpactIds? Impact { get; init; }
+
+    /// <summary>Media spend per month, in the account currency, for cost-per-call reporting.</summary>
+    public decimal? MonthlySpend { get; init; }
+
+    /// <summary>Ring time before the agent leg gives up, seconds.</summary>
+    public int RingTimeoutSeconds { get; init; } = 30;
+
+    public DateTimeOffset? CreatedAt { get; init; }
+
+    public DateTimeOffset? UpdatedAt { get; init; }
+}
+
+/// <summary>Either an audio file (<c>stream</c>) or text-to-speech (<c>talk</c>).</summary>
+public sealed record RecordingNotice
+{
+    public string? AudioUrl { get; init; }
+
+    public string? Text { get; init; }
+
+    /// <summary>BCP-47 language for text-to-speech.</summary>
+    public string? Language { get; init; }
+}
+
+public sealed record BusinessHours
+{
+    /// <summary>IANA time zone id, e.g. "Europe/London".</summary>
+    public required string TimeZone { get; init; }
+
+    public IReadOnlyList<OpeningWindow> Windows { get; init; } = [];
+
+    /// <summary>Whole days closed (holidays), as local dates in <see cref="TimeZone"/>.</summary>
+    public IReadOnlyList<DateOnly> ClosedDates { get; init; } = [];
+}
+
+/// <summary>Open on <see cref="Day"/> from <see cref="Open"/> to <see cref="Close"/> (local time, close exclusive).</summary>
+public sealed record OpeningWindow(DayOfWeek Day, TimeOnly Open, TimeOnly Close);
+
+[JsonConverter(typeof(JsonStringEnumConverter<OutOfHoursAction>))]
+public enum OutOfHoursAction
+{
+    Message,
+    Voicemail,
+    Forward,
+}
+
+public sealed record OutOfHours
+{
+    public OutOfHoursAction Action { get; init; } = OutOfHoursAction.Message;
+
+    public string? Message { get; init; }
+
+    /// <summary>For <see cref="OutOfHoursAction.Forward"/>.</summary>
+    public string? ForwardNumber { get; init; }
+}
+
+/// <summary>impact.com ids; when present, calls are reported to the Call Data API.</summary>
+public sealed record ImpactIds(long CampaignId, long MediaId, long ActionTrackerId);

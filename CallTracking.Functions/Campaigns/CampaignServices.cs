@@ -1,0 +1,12 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallTracking.Functions.Campaigns;
+
+public static class CampaignServices
+{
+    public static IServiceCollection AddCampaigns(this IServiceCollection services)
+    {
+        services.AddSingleton<CampaignStore>();
+        return services;
+    }
+}

@@ -1,0 +1,32 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace CallTracking.Functions.Common;
+
+/// <summary>The <c>CallTracking__*</c> settings.</summary>
+public sealed class CallTrackingOptions
+{
+    public const string Section = "CallTracking";
+
+    /// <summary>Base for absolute callback URLs in NCCOs (e.g. https://func-x.azurewebsites.net). Empty: taken from the request.</summary>
+    [Url]
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>Global fallback number for unknown numbers and inactive campaigns (any format; normalised to E.164).</summary>
+    public string? FallbackNumber { get; set; }
+
+    [Required]
+    [StringLength(1500, MinimumLength = 1)]
+    public string UnknownNumberMessage { get; set; } = "Sorry, this number is not in service. Goodbye.";
+
+    [Range(0, 3600)]
+    public int CampaignCacheSeconds { get; set; } = 30;
+
+    /// <summary>Region (ISO 3166 alpha-2) assumed for numbers written in national form, e.g. "07700 900123".</summary>
+    [Required]
+    [RegularExpression("^[A-Z]{2}$")]
+    public string DefaultCountry { get; set; } = "US";
+
+    /// <summary>Initial invisibility of a calls-completed message, so the recording webhook can arrive first.</summary>
+    [Range(0, 600)]
+    public int ProcessingDelaySeconds { get; set; } = 15;
+}

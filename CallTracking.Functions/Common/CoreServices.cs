@@ -1,0 +1,20 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallTracking.Functions.Common;
+
+public static class CoreServices
+{
+    /// <summary>Options, storage clients and table/queue creation shared by every feature.</summary>
+    public static IServiceCollection AddCallTrackingCore(this IServiceCollection services)
+    {
+        services.AddOptions<CallTrackingOptions>()
+            .BindConfiguration(CallTrackingOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(TimeProvider.System);
+        services.AddStorageClients();
+        services.AddSingleton<StorageInitializer>();
+        services.AddHostedService<StorageInitializerService>();
+        return services;
+    }
+}

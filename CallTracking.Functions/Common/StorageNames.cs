@@ -1,0 +1,22 @@
+namespace CallTracking.Functions.Common;
+
+/// <summary>Every table and queue the app uses, named in one place.</summary>
+public static class StorageNames
+{
+    public const string CampaignsTable = "Campaigns";
+    public const string CallsTable = "Calls";
+    public const string CallEventsTable = "CallEvents";
+    public const string CallersTable = "Callers";
+    public const string DeliveriesTable = "Deliveries";
+    public const string CampaignStatsTable = "CampaignStats";
+    public const string CampaignCallsTable = "CampaignCalls";
+
+    /// <summary>One message (the call id) per finished conversation.</summary>
+    public const string CallsCompletedQueue = "calls-completed";
+
+    /// <summary>Where the Functions host moves a message after maxDequeueCount failures.</summary>
+    public const string CallsCompletedPoisonQueue = CallsCompletedQueue + "-poison";
+
+    /// <summary>The connection setting the queue trigger binds to (the Functions default).</summary>
+    public const string StorageConnection = "AzureWebJobsStorage";
+}

@@ -1,0 +1,30 @@
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CallTracking.Tests.Infrastructure;
+
+/// <summary>
+/// The app's real service registrations against Azurite, for tests that exercise domain services
+/// in process (end-to-end tests go through the local Functions host instead).
+/// </summary>
+public static class TestServices
+{
+    public static ServiceProvider Create(AzuriteFixture azurite, IDictionary<string, string?>? settings = null,
+        Action<IServiceCollection>? configure = null)
+    {
+        var configuration = azurite.Configuration(settings);
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug));
+        services.AddCallTrackingCore().AddCampaigns().AddCalls();
+        configure?.Invoke(services);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    /// <summary>A fresh id so tests sharing one Azurite never see each other's rows.</summary>
+    public static string UniqueId(string prefix = "t") => $"{prefix}-{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 13, 40)];
+}
