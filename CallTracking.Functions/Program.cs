@@ -1,14 +1,9 @@
-using CallTracking.Functions.Calls;
-using CallTracking.Functions.Campaigns;
-using CallTracking.Functions.Common;
+using CallTracking.Functions;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
 
 var builder = FunctionsApplication.CreateBuilder(args);
 
-builder.Services
-    .AddCallTrackingCore()
-    .AddCampaigns()
-    .AddCalls();
+builder.Services.AddCallTrackingApp();
 
 builder.Build().Run();

@@ -1,6 +1,4 @@
-using CallTracking.Functions.Calls;
-using CallTracking.Functions.Campaigns;
-using CallTracking.Functions.Common;
+using CallTracking.Functions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -20,7 +18,7 @@ public static class TestServices
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug));
-        services.AddCallTrackingCore().AddCampaigns().AddCalls();
+        services.AddCallTrackingApp();
         configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }

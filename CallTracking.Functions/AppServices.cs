@@ -1,0 +1,19 @@
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CallTracking.Functions;
+
+/// <summary>
+/// The app's whole service registration, in one place: used by Program.cs and by the tests,
+/// so tests run the same wiring (and the same start-up validation) as production.
+/// </summary>
+public static class AppServices
+{
+    public static IServiceCollection AddCallTrackingApp(this IServiceCollection services) =>
+        services
+            .AddCallTrackingCore()
+            .AddCampaigns()
+            .AddCalls();
+}
