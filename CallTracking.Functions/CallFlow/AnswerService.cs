@@ -29,14 +29,13 @@ public sealed class AnswerService
     /// <summary>Vonage waits 5 s for an NCCO; a cache miss may use at most this much of it.</summary>
     public static readonly TimeSpan LookupTimeout = TimeSpan.FromSeconds(2);
 
-    public const string FallbackApology = "Sorry, we cannot take your call right now. Please try again later.";
-    public const string FallbackHold = "Please hold while we connect your call.";
     public const string GenericWhisper = "Incoming call.";
 
     private readonly CampaignDirectory _directory;
     private readonly CampaignCompiler _compiler;
     private readonly BusinessHoursCalendar _calendar;
     private readonly CallStartRecorder _recorder;
+    private readonly FallbackNcco _fallback;
     private readonly TimeProvider _time;
     private readonly ILogger<AnswerService> _logger;
     private readonly JsonEncodedText _unknownNumberMessage;
@@ -44,21 +43,19 @@ public sealed class AnswerService
     private readonly string? _globalFallbackE164;
 
     public AnswerService(CampaignDirectory directory, CampaignCompiler compiler, BusinessHoursCalendar calendar,
-        CallStartRecorder recorder, TimeProvider time, IOptions<CallTrackingOptions> options, ILogger<AnswerService> logger)
+        CallStartRecorder recorder, FallbackNcco fallback, TimeProvider time, IOptions<CallTrackingOptions> options, ILogger<AnswerService> logger)
     {
         _directory = directory;
         _compiler = compiler;
         _calendar = calendar;
         _recorder = recorder;
+        _fallback = fallback;
         _time = time;
         _logger = logger;
         var settings = options.Value;
         _unknownNumberMessage = CompiledCampaign.Encode(settings.UnknownNumberMessage);
-        if (E164.TryNormalize(settings.FallbackNumber, settings.DefaultCountry, out var fallback))
-        {
-            _globalFallbackE164 = fallback;
-            _globalFallback = CompiledCampaign.Encode(E164.ToVonage(fallback));
-        }
+        _globalFallbackE164 = fallback.NumberE164;
+        _globalFallback = fallback.Number;
     }
 
     /// <summary>The NCCO for an inbound call to <see cref="AnswerRequest.To"/>.</summary>
@@ -84,7 +81,7 @@ public sealed class AnswerService
         {
             _logger.LogError(ex, "Answering a call to {TrackingNumber} failed ({Reason}); returned the fallback NCCO",
                 E164.Mask(trackingNumber), ex.GetType().Name);
-            outcome = new AnswerOutcome(Fallback(trackingNumber, urls), AnswerRoute.Fallback);
+            outcome = new AnswerOutcome(_fallback.Build(trackingNumber, urls), AnswerRoute.Fallback);
             agentNumber = _globalFallbackE164;
         }
 
@@ -95,26 +92,6 @@ public sealed class AnswerService
         }
 
         return outcome;
-    }
-
-    /// <summary>
-    /// The safe NCCO for Vonage's fallback answer URL and for failures: no storage at all. Connects to the global
-    /// fallback number when one is configured, otherwise apologises.
-    /// </summary>
-    public byte[] Fallback(string? trackingNumber, CallbackUrls urls)
-    {
-        var w = NccoWriter.Start();
-        if (_globalFallback is { } fallback)
-        {
-            NccoWriter.WriteTalk(w, CompiledCampaign.Encode(FallbackHold));
-            NccoWriter.WriteConnect(w, null, FromDigits(trackingNumber), fallback, 30, urls);
-        }
-        else
-        {
-            NccoWriter.WriteTalk(w, CompiledCampaign.Encode(FallbackApology));
-        }
-
-        return NccoWriter.Finish(w);
     }
 
     /// <summary>The agent-side NCCO played by the connect's <c>onAnswer</c>; never fails (a generic line instead).</summary>
@@ -232,6 +209,6 @@ public sealed class AnswerService
         return NccoWriter.Finish(w);
     }
 
-    private static ReadOnlySpan<char> FromDigits(string? e164) =>
+    internal static ReadOnlySpan<char> FromDigits(string? e164) =>
         string.IsNullOrEmpty(e164) ? default : e164.AsSpan(e164.StartsWith('+') ? 1 : 0);
 }

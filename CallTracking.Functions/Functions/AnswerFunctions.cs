@@ -9,8 +9,7 @@ using Microsoft.Azure.Functions.Worker.Http;
 namespace CallTracking.Functions.Functions;
 
 /// <summary>
-/// Vonage's NCCO webhooks: the answer URL (GET or POST), the whisper URL the agent leg fetches on answer, and the
-/// fallback answer URL. Anonymous: Vonage cannot send a function key; a forged answer request only gets an NCCO.
+/// Vonage's NCCO webhooks: the answer URL (GET or POST) and the whisper URL the agent leg fetches on answer. Anonymous: Vonage cannot send a function key; a forged answer request only gets an NCCO.
 /// </summary>
 public sealed class AnswerFunctions(AnswerService answers, CallbackUrlResolver callbackUrls)
 {
@@ -49,24 +48,7 @@ public sealed class AnswerFunctions(AnswerService answers, CallbackUrlResolver c
         return await NccoAsync(req, await answers.WhisperAsync(campaignId, req.FunctionContext.CancellationToken));
     }
 
-    [Function("Fallback")]
-    public async Task<HttpResponseData> Fallback(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "fallback")] HttpRequestData req)
-    {
-        AnswerRequest request;
-        try
-        {
-            request = await ReadAsync(req);
-        }
-        catch (JsonException)
-        {
-            request = new AnswerRequest(null, null, null, null);
-        }
-
-        return await NccoAsync(req, answers.Fallback(E164.FromVonage(request.To), callbackUrls.Resolve(req.Url)));
-    }
-
-    private static async Task<AnswerRequest> ReadAsync(HttpRequestData req)
+    internal static async Task<AnswerRequest> ReadAsync(HttpRequestData req)
     {
         if (!string.Equals(req.Method, "POST", StringComparison.OrdinalIgnoreCase))
         {
@@ -104,7 +86,7 @@ public sealed class AnswerFunctions(AnswerService answers, CallbackUrlResolver c
         }
     }
 
-    private static async Task<HttpResponseData> NccoAsync(HttpRequestData req, byte[] ncco)
+    internal static async Task<HttpResponseData> NccoAsync(HttpRequestData req, byte[] ncco)
     {
         var response = req.CreateResponse(HttpStatusCode.OK);
         response.Headers.Add("Content-Type", "application/json");
