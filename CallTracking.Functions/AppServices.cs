@@ -1,3 +1,4 @@
+using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
@@ -15,5 +16,6 @@ public static class AppServices
         services
             .AddCallTrackingCore()
             .AddCampaigns()
+            .AddCallFlow()
             .AddCalls();
 }
