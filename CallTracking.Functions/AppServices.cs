@@ -2,6 +2,7 @@ using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallTracking.Functions;
@@ -17,5 +18,7 @@ public static class AppServices
             .AddCallTrackingCore()
             .AddCampaigns()
             .AddCallFlow()
-            .AddCalls();
+            .AddCalls()
+            .AddVonageWebhookSignatures()
+            .AddCallIntake();
 }
