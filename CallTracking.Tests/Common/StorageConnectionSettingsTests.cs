@@ -20,12 +20,16 @@ public class StorageConnectionSettingsTests
             .AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key.Replace("__", ":"), s.Value)))
             .Build();
 
-    private static IConfiguration IdentityBased(string account = "stcalls") => Config(
+    private static IConfiguration IdentityBased(string account = "stcalls") => Config(IdentityBasedSettings(account));
+
+    private static (string Key, string Value)[] IdentityBasedSettings(string account) =>
+    [
         ("AzureWebJobsStorage__credential", "managedidentity"),
         ("AzureWebJobsStorage__clientId", ClientId),
         ("AzureWebJobsStorage__blobServiceUri", $"https://{account}.blob.core.windows.net/"),
         ("AzureWebJobsStorage__queueServiceUri", $"https://{account}.queue.core.windows.net/"),
-        ("AzureWebJobsStorage__tableServiceUri", $"https://{account}.table.core.windows.net/"));
+        ("AzureWebJobsStorage__tableServiceUri", $"https://{account}.table.core.windows.net/"),
+    ];
 
     [Fact]
     public void A_connection_string_is_used_as_is_and_the_clients_point_at_its_endpoints()
@@ -162,7 +166,9 @@ public class StorageConnectionSettingsTests
     [Fact]
     public void The_app_fails_at_start_up_naming_a_missing_storage_setting()
     {
-        var configuration = Config(("AzureWebJobsStorage__tableServiceUri", "https://stcalls.table.core.windows.net/"));
+        var configuration = Config(
+            ("AzureWebJobsStorage__tableServiceUri", "https://stcalls.table.core.windows.net/"),
+            ("Vonage__SignatureSecret", "webhook-signing-secret"));
         using var services = new ServiceCollection()
             .AddSingleton(configuration)
             .AddLogging()
@@ -178,7 +184,7 @@ public class StorageConnectionSettingsTests
     public void Registered_clients_use_the_identity_based_settings()
     {
         using var services = new ServiceCollection()
-            .AddSingleton(IdentityBased("stregistered"))
+            .AddSingleton(Config([.. IdentityBasedSettings("stregistered"), ("Vonage__SignatureSecret", "webhook-signing-secret")]))
             .AddLogging()
             .AddCallTrackingApp()
             .BuildServiceProvider();
