@@ -1,4 +1,6 @@
+using CallTracking.Functions;
 using CallTracking.Functions.Common;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Xunit;
 
@@ -40,13 +42,19 @@ public sealed class BicepDeploymentFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var minimal = BicepAppSettings.SnapshotAsync(MinimalParameters);
-        var full = BicepAppSettings.SnapshotAsync(FullParameters);
-        Minimal = await minimal;
-        Full = await full;
+        // One after the other: each run is a 120 MB native process, and the machine is small.
+        Minimal = await BicepAppSettings.SnapshotAsync(MinimalParameters);
+        Full = await BicepAppSettings.SnapshotAsync(FullParameters);
     }
 
     public Task DisposeAsync() => Task.CompletedTask;
+}
+
+/// <summary>Runs after the parallel collections, so the Bicep CLI never competes with Azurite start-up for CPU.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BicepCollection
+{
+    public const string Name = "Bicep";
 }
 
 /// <summary>
@@ -54,6 +62,7 @@ public sealed class BicepDeploymentFixture : IAsyncLifetime
 /// validation runs against exactly the settings infra/main.bicep deploys (a missing one would otherwise be found
 /// only in Azure, as a function app that does not start).
 /// </summary>
+[Collection(BicepCollection.Name)]
 public class BicepSettingsCoverageTests(BicepDeploymentFixture bicep) : IClassFixture<BicepDeploymentFixture>
 {
     public static readonly TheoryData<string> Scenarios = ["minimal", "full"];
@@ -70,8 +79,7 @@ public class BicepSettingsCoverageTests(BicepDeploymentFixture bicep) : IClassFi
     [Fact]
     public void The_check_covers_the_options_classes_every_feature_registers()
     {
-        var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection();
-        CallTracking.Functions.AppServices.AddCallTrackingApp(services);
+        var services = new ServiceCollection().AddCallTrackingApp();
 
         var checkedTypes = AppStartup.AppOptionsTypes(services);
 
