@@ -1,6 +1,8 @@
+using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallTracking.Functions;
@@ -15,5 +17,8 @@ public static class AppServices
         services
             .AddCallTrackingCore()
             .AddCampaigns()
-            .AddCalls();
+            .AddCallFlow()
+            .AddCalls()
+            .AddVonageWebhookSignatures()
+            .AddCallIntake();
 }
