@@ -4,6 +4,7 @@ using Azure.Storage.Queues;
 using CallTracking.Functions.Common;
 using CallTracking.LocalHost;
 using CallTracking.LocalHost.Configuration;
+using CallTracking.Tests.Vonage;
 using Microsoft.Extensions.Logging;
 using Xunit;
 
@@ -17,7 +18,7 @@ namespace CallTracking.Tests.Infrastructure;
 /// </summary>
 public class FunctionsHostFixture : IAsyncLifetime
 {
-    private readonly CapturedLog _log = new();
+    private readonly CapturedLogs _log = new();
     private ILoggerFactory? _loggerFactory;
 
     public AzuriteFixture Azurite { get; } = new();
@@ -32,7 +33,8 @@ public class FunctionsHostFixture : IAsyncLifetime
     public TableServiceClient Tables => Azurite.TableService();
 
     /// <summary>Everything the host and the worker logged so far.</summary>
-    public string Log => _log.Text;
+    public string Log => string.Join(Environment.NewLine,
+        _log.Entries.Select(e => $"{e.Level} {e.Category}: {e.Message}{(e.Exception is null ? "" : " " + e.Exception.Message)}"));
 
     /// <summary>The Functions project's build output for the configuration the tests were built with.</summary>
     public static string AppDirectory { get; } = RepositoryPaths.Combine("CallTracking.Functions", "bin", BuildConfiguration, "net10.0");
@@ -51,6 +53,9 @@ public class FunctionsHostFixture : IAsyncLifetime
     protected virtual void ConfigureSettings(IDictionary<string, string?> settings)
     {
         settings[StorageNames.StorageConnection] = Azurite.ConnectionString;
+        // Signed webhooks stay on, as in production; tests sign with the same secret (VonageTokens).
+        settings["Vonage__VerifySignatures"] = "true";
+        settings["Vonage__SignatureSecret"] = VonageTokens.Secret;
         settings[HostJson.OverridePrefix + "extensions__queues__visibilityTimeout"] = "00:00:00";
         settings[HostJson.OverridePrefix + "extensions__queues__maxPollingInterval"] = "00:00:00.200";
     }

@@ -181,14 +181,21 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
 
     private async Task MonitorWorkerAsync(WorkerProcess worker, WorkerChannel channel)
     {
-        var ended = await Task.WhenAny(worker.Exited, channel.Closed);
+        await Task.WhenAny(worker.Exited, channel.Closed);
+        if (_stopping.IsCancellationRequested)
+        {
+            return;
+        }
+
+        // A dying worker drops its stream a moment before its exit is reported: wait briefly to say which it was.
+        await Task.WhenAny(worker.Exited, Task.Delay(TimeSpan.FromSeconds(2)));
         if (_stopping.IsCancellationRequested)
         {
             return;
         }
 
         string reason;
-        if (ended == worker.Exited)
+        if (worker.Exited.IsCompleted)
         {
             reason = $"The worker process exited unexpectedly with code {worker.Exited.Result}.";
             var output = worker.RecentOutput;
