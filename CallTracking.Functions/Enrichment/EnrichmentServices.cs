@@ -44,5 +44,12 @@ public static class EnrichmentServices
             // The default request logs print the URL, and Number Insight's URL carries the caller's number.
             .RemoveAllLoggers()
             .AddStandardResilienceHandler()
-            .Configure((resilience, sp) => sp.GetRequiredService<IConfiguration>().GetSection(HttpSection).Bind(resilience));
+            .Configure((resilience, sp) =>
+            {
+                // Number Insight answers within 15 s at most; the breaker's window must span two attempts.
+                resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(15);
+                resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(45);
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(60);
+                sp.GetRequiredService<IConfiguration>().GetSection(HttpSection).Bind(resilience);
+            });
 }
