@@ -38,7 +38,7 @@ public sealed class CallerEnrichment(
         };
 
         // Offline data costs less to compute than a table read costs to fetch, so it is never cached.
-        if (lookup == offline)
+        if (lookup.Provider == EnrichmentProvider.Offline)
         {
             return FromDetails(offline.Describe(callerE164), EnrichmentProvider.Offline, fallbackReason: null);
         }

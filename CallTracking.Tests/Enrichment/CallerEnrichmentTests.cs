@@ -204,9 +204,13 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
         await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json(NumberInsightSuccess));
         await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.Url));
 
-        var info = await services.GetRequiredService<ICallerEnrichment>().EnrichAsync(null, CancellationToken.None);
+        var enrichment = services.GetRequiredService<ICallerEnrichment>();
+
+        var info = await enrichment.EnrichAsync(null, CancellationToken.None);
+        var notANumber = await enrichment.EnrichAsync("anonymous", CancellationToken.None);
 
         Assert.Equal(new CallerInfo(null, null, null, LineTypes.Unknown, "none", 0m, false, null), info);
+        Assert.Equal(("Offline", LineTypes.Unknown, "not an E.164 number; not looked up"), (notANumber.Provider, notANumber.LineType, notANumber.FallbackReason));
         Assert.Empty(stub.Requests);
     }
 
