@@ -2,6 +2,7 @@ using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -20,5 +21,6 @@ public static class AppServices
             .AddCallFlow()
             .AddCalls()
             .AddVonageWebhookSignatures()
-            .AddCallIntake();
+            .AddCallIntake()
+            .AddEnrichment();
 }

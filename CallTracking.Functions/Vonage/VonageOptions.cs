@@ -36,13 +36,18 @@ public sealed class VonageOptions : IValidatableObject
 
     public string? ApiSecret { get; set; }
 
+    /// <summary>REST host for Number Insight and Voice.</summary>
+    [Url]
     public string ApiBaseUrl { get; set; } = "https://api.nexmo.com";
 
     public string? ApplicationId { get; set; }
 
-    /// <summary>The application's private key (PEM), for RS256 application JWTs.</summary>
+    /// <summary>The application's private key (PEM), for RS256 application JWTs; app settings may carry its line breaks as <c>
+</c>.</summary>
     public string? PrivateKey { get; set; }
 
+    /// <summary>Identity Insights host: <c>https://api-eu.vonage.com</c> or <c>https://api-us.vonage.com</c>.</summary>
+    [Url]
     public string IdentityInsightsBaseUrl { get; set; } = "https://api-eu.vonage.com";
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
