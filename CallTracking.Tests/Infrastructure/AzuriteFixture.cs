@@ -134,7 +134,8 @@ public class AzuriteFixture : IAsyncLifetime
         {
             try
             {
-                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30), () => process.HasExited);
+                // Generous: on a shared 2-core machine under load, Node alone can take tens of seconds to start Azurite.
+                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(120), () => process.HasExited);
             }
             catch (Exception ex)
             {
