@@ -42,8 +42,7 @@ public sealed class VonageOptions : IValidatableObject
 
     public string? ApplicationId { get; set; }
 
-    /// <summary>The application's private key (PEM), for RS256 application JWTs; app settings may carry its line breaks as <c>
-</c>.</summary>
+    /// <summary>The application's private key (PEM), for RS256 application JWTs; app settings may carry its line breaks as <c>\n</c>.</summary>
     public string? PrivateKey { get; set; }
 
     /// <summary>Identity Insights host: <c>https://api-eu.vonage.com</c> or <c>https://api-us.vonage.com</c>.</summary>

@@ -134,6 +134,7 @@ public class AzuriteFixture : IAsyncLifetime
         {
             try
             {
+                // Generous: on a busy shared 2-core machine Azurite alone took 20 s to listen.
                 await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(120), () => process.HasExited);
             }
             catch (Exception ex)
