@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CallTracking.Tests.Infrastructure;
+
+/// <summary>
+/// A local Kestrel server on 127.0.0.1 (free port) standing in for a third-party HTTP API: records every request
+/// and answers from responses programmed per method and path, in sequence (the last one repeats).
+/// Unprogrammed routes answer 404. Thread-safe.
+/// </summary>
+public sealed class HttpStubServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, ResponseSequence> _routes = new(StringComparer.OrdinalIgnoreCase);
+
+    private HttpStubServer(WebApplication app, string baseUrl)
+    {
+        _app = app;
+        BaseUrl = baseUrl;
+    }
+
+    /// <summary>e.g. http://127.0.0.1:54321 (no trailing slash).</summary>
+    public string BaseUrl { get; }
+
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
+
+    public static async Task<HttpStubServer> StartAsync()
+    {
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
+        var app = builder.Build();
+        HttpStubServer? server = null;
+        app.Run(context => server!.HandleAsync(context));
+        await app.StartAsync();
+        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        server = new HttpStubServer(app, address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/'));
+        return server;
+    }
+
+    /// <summary>Programs <paramref name="method"/> <paramref name="path"/>: one response per request in order, the last repeating.</summary>
+    public HttpStubServer On(string method, string path, params StubResponse[] responses)
+    {
+        if (responses.Length == 0)
+        {
+            throw new ArgumentException("At least one response.", nameof(responses));
+        }
+
+        _routes[Key(method, path)] = new ResponseSequence(responses);
+        return this;
+    }
+
+    public IReadOnlyList<RecordedRequest> RequestsTo(string path, string method = "POST") =>
+        Requests.Where(r => string.Equals(r.Path, path, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(r.Method, method, StringComparison.OrdinalIgnoreCase)).ToList();
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+
+    private async Task HandleAsync(HttpContext context)
+    {
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var request = new RecordedRequest(
+            context.Request.Method,
+            context.Request.Path.Value ?? "",
+            context.Request.QueryString.Value ?? "",
+            context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
+            body,
+            DateTimeOffset.UtcNow);
+        _requests.Enqueue(request);
+
+        var response = _routes.TryGetValue(Key(request.Method, request.Path), out var sequence)
+            ? sequence.Next()
+            : new StubResponse(404, "no stub for this route");
+        if (response.Delay is { } delay)
+        {
+            await Task.Delay(delay);
+        }
+
+        context.Response.StatusCode = response.Status;
+        foreach (var (name, value) in response.Headers ?? new Dictionary<string, string>())
+        {
+            context.Response.Headers[name] = value;
+        }
+
+        context.Response.ContentType = response.ContentType;
+        await context.Response.WriteAsync(response.Body);
+    }
+
+    private static string Key(string method, string path) => method.ToUpperInvariant() + " " + path;
+
+    private sealed class ResponseSequence(StubResponse[] responses)
+    {
+        private int _next;
+
+        public StubResponse Next()
+        {
+            var index = Interlocked.Increment(ref _next) - 1;
+            return responses[Math.Min(index, responses.Length - 1)];
+        }
+    }
+}
+
+/// <summary>A programmed answer.</summary>
+public sealed record StubResponse(int Status, string Body = "", string ContentType = "application/json",
+    IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null)
+{
+    public static StubResponse Json(int status, string json) => new(status, json);
+
+    /// <summary>429 (or another status) with a Retry-After header in seconds.</summary>
+    public static StubResponse RetryAfter(int seconds, int status = 429) =>
+        new(status, "{\"error\":\"slow down\"}", Headers: new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+}
+
+/// <summary>One request the stub received.</summary>
+public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body,
+    DateTimeOffset ReceivedAt)
+{
+    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>The body as an <c>application/x-www-form-urlencoded</c> form.</summary>
+    public IReadOnlyDictionary<string, string> Form() =>
+        QueryHelpers.ParseQuery(Body).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, string> QueryValues() =>
+        QueryHelpers.ParseQuery(Query).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+
+    public JsonElement Json()
+    {
+        using var document = JsonDocument.Parse(Body);
+        return document.RootElement.Clone();
+    }
+}
