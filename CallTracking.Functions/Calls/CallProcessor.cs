@@ -23,7 +23,7 @@ public enum ProcessingStatus
 /// </summary>
 public sealed class CallProcessor(
     CallStore calls,
-    CampaignStore campaigns,
+    CampaignDirectory campaigns,
     CallForwarder forwarder,
     IEnumerable<IProcessedCallObserver> observers,
     TimeProvider time,
@@ -42,7 +42,8 @@ public sealed class CallProcessor(
             return ProcessingStatus.CallNotFound;
         }
 
-        var campaign = call.CampaignId is { Length: > 0 } campaignId ? await campaigns.GetAsync(campaignId, cancellationToken) : null;
+        // The cached directory (as the answer path): a campaign is read from storage at most once per TTL.
+        var campaign = call.CampaignId is { Length: > 0 } campaignId ? await campaigns.FindByIdAsync(campaignId, cancellationToken) : null;
 
         if (call.ProcessedAt is null)
         {

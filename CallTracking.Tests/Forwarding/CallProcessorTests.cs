@@ -36,7 +36,7 @@ public class CallProcessorTests(AzuriteFixture azurite)
         var properties = mixpanelEvent.GetProperty("properties");
         Assert.Equal(MixpanelToken, properties.GetProperty("token").GetString());
         Assert.Equal("+442071838750", properties.GetProperty("distinct_id").GetString());
-        Assert.Equal(CallStart.ToUnixTimeMilliseconds(), properties.GetProperty("time").GetInt64());
+        Assert.Equal(StartOfCall.ToUnixTimeMilliseconds(), properties.GetProperty("time").GetInt64());
         var insertId = properties.GetProperty("$insert_id").GetString()!;
         Assert.True(Encoding.UTF8.GetByteCount(insertId) <= 36);
         Assert.Matches("^[A-Za-z0-9-]+$", insertId);

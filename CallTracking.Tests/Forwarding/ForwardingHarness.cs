@@ -99,7 +99,7 @@ public sealed class ForwardingHarness : IAsyncDisposable
         await Stub.DisposeAsync();
     }
 
-    public static readonly DateTimeOffset CallStart = new(2026, 3, 2, 9, 30, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset StartOfCall = new(2026, 3, 2, 9, 30, 0, TimeSpan.Zero);
 
     /// <summary>Caller +442071838750 rang the campaign's number; the agent answered after 12 s and talked 83 s.</summary>
     public static CallRecord AnsweredCall(Campaign? campaign, string? caller = "+442071838750") => new()
@@ -110,25 +110,25 @@ public sealed class ForwardingHarness : IAsyncDisposable
         CallerNumber = caller,
         AgentNumber = campaign?.AgentNumber,
         Route = "connect",
-        AnsweredAt = CallStart,
+        AnsweredAt = StartOfCall,
         InboundLegUuid = Guid.NewGuid().ToString(),
         InboundStatus = "completed",
-        InboundStatusAt = CallStart.AddSeconds(95),
-        InboundStartTime = CallStart,
-        InboundEndTime = CallStart.AddSeconds(95),
+        InboundStatusAt = StartOfCall.AddSeconds(95),
+        InboundStartTime = StartOfCall,
+        InboundEndTime = StartOfCall.AddSeconds(95),
         InboundDurationSeconds = 95,
         InboundPrice = 0.0095,
         InboundRate = 0.006,
         AgentLegUuid = Guid.NewGuid().ToString(),
         AgentStatus = "completed",
-        AgentStatusAt = CallStart.AddSeconds(95),
-        AgentAnsweredAt = CallStart.AddSeconds(12),
-        AgentEndTime = CallStart.AddSeconds(95),
+        AgentStatusAt = StartOfCall.AddSeconds(95),
+        AgentAnsweredAt = StartOfCall.AddSeconds(12),
+        AgentEndTime = StartOfCall.AddSeconds(95),
         AgentDurationSeconds = 83,
         AgentPrice = 0.0083,
         RecordingUrl = "https://api.nexmo.com/v1/files/aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
-        CompletedAt = CallStart.AddSeconds(95),
-        EnqueuedAt = CallStart.AddSeconds(96),
+        CompletedAt = StartOfCall.AddSeconds(95),
+        EnqueuedAt = StartOfCall.AddSeconds(96),
     };
 
     /// <summary>The agent leg ended with <paramref name="agentStatus"/> without being answered; the caller's leg lasted 30 s.</summary>
@@ -136,7 +136,7 @@ public sealed class ForwardingHarness : IAsyncDisposable
     {
         var call = AnsweredCall(campaign);
         call.Route = route;
-        call.InboundEndTime = CallStart.AddSeconds(30);
+        call.InboundEndTime = StartOfCall.AddSeconds(30);
         call.InboundDurationSeconds = 30;
         call.AgentAnsweredAt = null;
         call.AgentEndTime = null;

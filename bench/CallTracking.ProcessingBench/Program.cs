@@ -74,9 +74,14 @@ try
     var requestsBefore = stub.Requests.Count;
     counter.Reset();
 
+    var azuriteProcess = CpuTime.FindProcessWithArgument("--tablePort", azurite.TablePort.ToString(CultureInfo.InvariantCulture));
+    var benchCpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
+    var azuriteCpuBefore = CpuTime.Of(azuriteProcess);
     var stopwatch = Stopwatch.StartNew();
     await ProcessAsync(ids);
     stopwatch.Stop();
+    var benchCpu = Process.GetCurrentProcess().TotalProcessorTime - benchCpuBefore;
+    var azuriteCpu = CpuTime.Of(azuriteProcess) - azuriteCpuBefore;
 
     var sinkRequests = stub.Requests.Count - requestsBefore;
     Console.WriteLine($"calls processed:        {calls} (concurrency {concurrency})");
@@ -88,6 +93,12 @@ try
     {
         Console.WriteLine($"  {kind,-32} {(double)count / calls:F2} per call");
     }
+
+    // The machine is shared: CPU time per call says what an idle 2-core instance would sustain.
+    var cpuPerCall = (benchCpu + azuriteCpu).TotalMilliseconds / calls;
+    Console.WriteLine($"CPU per call:           {benchCpu.TotalMilliseconds / calls:F2} ms processor+stubs, {azuriteCpu.TotalMilliseconds / calls:F2} ms Azurite");
+    Console.WriteLine($"CPU-bound capacity:     {Environment.ProcessorCount * 1000 / cpuPerCall:F0} calls/s on {Environment.ProcessorCount} idle cores (everything on one machine)");
+    Console.WriteLine($"load average (1 min):   {CpuTime.LoadAverage()}");
 }
 finally
 {
