@@ -56,7 +56,10 @@ public sealed class MixpanelOptions : IValidatableObject
             .Concat(SinkSettings.ValidateSecret(Token, nameof(Token)));
 }
 
-/// <summary>The <c>Impact__*</c> settings (Call Data API credentials); the sink is off while both are empty.</summary>
+/// <summary>
+/// The <c>Impact__*</c> settings (Call Data API credentials). <see cref="AccountSid"/> turns the sink on (the auth
+/// token is then required): deployments always carry the token's Key Vault reference, set or not.
+/// </summary>
 public sealed class ImpactOptions : IValidatableObject
 {
     public const string Section = "Impact";
@@ -72,7 +75,7 @@ public sealed class ImpactOptions : IValidatableObject
     [StringLength(64, MinimumLength = 1)]
     public string CallProvider { get; set; } = "CallTracking";
 
-    public bool IsConfigured => !string.IsNullOrWhiteSpace(AccountSid) || !string.IsNullOrWhiteSpace(AuthToken);
+    public bool IsConfigured => !string.IsNullOrWhiteSpace(AccountSid);
 
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
