@@ -3,6 +3,7 @@ using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
+using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -22,5 +23,6 @@ public static class AppServices
             .AddCalls()
             .AddVonageWebhookSignatures()
             .AddCallIntake()
-            .AddEnrichment();
+            .AddEnrichment()
+            .AddForwarding();
 }

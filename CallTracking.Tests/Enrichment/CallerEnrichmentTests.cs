@@ -63,8 +63,8 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     [Fact]
     public async Task Number_insight_success_maps_the_fields_and_sends_credentials_in_a_header()
     {
-        await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json(NumberInsightSuccess));
-        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.Url));
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, NumberInsightSuccess));
+        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.BaseUrl));
         var caller = RandomUkMobile();
 
         var info = await services.GetRequiredService<ICallerEnrichment>().EnrichAsync(caller, CancellationToken.None);
@@ -73,9 +73,9 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
         var request = Assert.Single(stub.Requests);
         Assert.Equal("GET", request.Method);
         Assert.Equal("/ni/advanced/json", request.Path);
-        Assert.Equal(caller[1..], request.Query["number"]);
-        Assert.False(request.Query.ContainsKey("api_key"));
-        Assert.False(request.Query.ContainsKey("api_secret"));
+        Assert.Equal(caller[1..], request.QueryValues()["number"]);
+        Assert.False(request.QueryValues().ContainsKey("api_key"));
+        Assert.False(request.QueryValues().ContainsKey("api_secret"));
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes("key123:secret456")), request.Header("Authorization"));
 
         var cached = (await services.GetRequiredService<CallerStore>().GetAsync(caller, CancellationToken.None))?.Enrichment;
@@ -97,8 +97,8 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
              "current_carrier":{"name":"A","network_type":"{{current}}"},
              "original_carrier":{{(original is null ? "null" : $$"""{"name":"B","network_type":"{{original}}"}""")}}}
             """;
-        await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json(body));
-        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.Url));
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, body));
+        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.BaseUrl));
 
         var info = await services.GetRequiredService<ICallerEnrichment>().EnrichAsync(RandomUkMobile(), CancellationToken.None);
 
@@ -110,9 +110,9 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_repeat_caller_within_the_cache_window_costs_no_second_lookup_and_after_it_does()
     {
-        await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json(NumberInsightSuccess));
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, NumberInsightSuccess));
         var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        var settings = NumberInsightSettings(stub.Url);
+        var settings = NumberInsightSettings(stub.BaseUrl);
         settings["Enrichment:CacheDays"] = "30";
         await using var services = TestServices.Create(azurite, settings, s => s.AddSingleton<TimeProvider>(clock));
         var enrichment = services.GetRequiredService<ICallerEnrichment>();
@@ -138,8 +138,8 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     [Fact]
     public async Task Number_insight_returning_500_falls_back_to_offline_after_retries_and_is_not_cached()
     {
-        await using var stub = await HttpStubServer.StartAsync(_ => new StubResponse(500));
-        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.Url));
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(new StubResponse(500));
+        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.BaseUrl));
         var enrichment = services.GetRequiredService<ICallerEnrichment>();
         var caller = "+447400123456";
 
@@ -158,8 +158,8 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     public async Task Number_insight_recovering_within_the_retries_is_used()
     {
         await using var stub = await HttpStubServer.StartAsync();
-        stub.RespondInOrder(new StubResponse(503), StubResponse.Json(NumberInsightSuccess));
-        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.Url));
+        stub.OnAny(new StubResponse(503), StubResponse.Json(200, NumberInsightSuccess));
+        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.BaseUrl));
 
         var info = await services.GetRequiredService<ICallerEnrichment>().EnrichAsync(RandomUkMobile(), CancellationToken.None);
 
@@ -186,8 +186,8 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     [InlineData("""<html>gateway</html>""", "NumberInsightAdvanced: unreadable response body")]
     public async Task Number_insight_non_success_statuses_fall_back_and_are_retried_on_the_next_call(string body, string reason)
     {
-        await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json(body));
-        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.Url));
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, body));
+        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.BaseUrl));
         var enrichment = services.GetRequiredService<ICallerEnrichment>();
         var caller = RandomUkMobile();
 
@@ -201,8 +201,8 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     [Fact]
     public async Task A_withheld_caller_is_not_looked_up()
     {
-        await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json(NumberInsightSuccess));
-        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.Url));
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, NumberInsightSuccess));
+        await using var services = TestServices.Create(azurite, NumberInsightSettings(stub.BaseUrl));
 
         var enrichment = services.GetRequiredService<ICallerEnrichment>();
 
@@ -218,10 +218,10 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     public async Task Identity_insights_success_maps_the_fields_and_signs_an_application_jwt()
     {
         using var key = RSA.Create(2048);
-        await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json(IdentityInsightsSuccess));
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, IdentityInsightsSuccess));
         // App settings often carry the PEM's line breaks as "\n".
         var pem = key.ExportPkcs8PrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal);
-        await using var services = TestServices.Create(azurite, IdentityInsightsSettings(stub.Url, pem));
+        await using var services = TestServices.Create(azurite, IdentityInsightsSettings(stub.BaseUrl, pem));
         var caller = "+4420794" + Random.Shared.Next(10000, 99999);
 
         var info = await services.GetRequiredService<ICallerEnrichment>().EnrichAsync(caller, CancellationToken.None);
@@ -263,13 +263,13 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     public async Task Identity_insights_prefers_the_current_carrier_of_a_ported_mobile()
     {
         using var key = RSA.Create(2048);
-        await using var stub = await HttpStubServer.StartAsync(_ => StubResponse.Json("""
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, """
             {"insights":{"format":{"country_code":"ES","status":{"code":"OK"}},
               "original_carrier":{"name":"Orange","network_type":"MOBILE","status":{"code":"OK"}},
               "current_carrier":{"name":"Vodafone","network_type":"MOBILE","country_code":"ES","status":{"code":"Ok"}},
               "future_insight":{"status":{"code":"OK"}}}}
             """));
-        var settings = IdentityInsightsSettings(stub.Url, key.ExportPkcs8PrivateKeyPem());
+        var settings = IdentityInsightsSettings(stub.BaseUrl, key.ExportPkcs8PrivateKeyPem());
         settings["Enrichment:IdentityInsightsLookupCost"] = "0.005";
         await using var services = TestServices.Create(azurite, settings);
 
@@ -282,15 +282,15 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     public async Task Identity_insights_errors_fall_back_with_the_problem_title()
     {
         using var key = RSA.Create(2048);
-        await using var stub = await HttpStubServer.StartAsync(_ => new StubResponse(401,
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(new StubResponse(401,
             """{"type":"https://developer.vonage.com/api-errors#unauthorized","title":"Unauthorized","detail":"You did not provide correct credentials","instance_id":"x"}""",
             "application/problem+json"));
-        await using var services = TestServices.Create(azurite, IdentityInsightsSettings(stub.Url, key.ExportPkcs8PrivateKeyPem()));
+        await using var services = TestServices.Create(azurite, IdentityInsightsSettings(stub.BaseUrl, key.ExportPkcs8PrivateKeyPem()));
         var enrichment = services.GetRequiredService<ICallerEnrichment>();
 
         var unauthorized = await enrichment.EnrichAsync("+447400123456", CancellationToken.None);
 
-        stub.Respond(_ => StubResponse.Json("""
+        stub.OnAny(StubResponse.Json(200, """
             {"insights":{"format":{"status":{"code":"INVALID_NUMBER_FORMAT","message":"bad"}},
               "original_carrier":{"status":{"code":"NOT_FOUND"}},"current_carrier":{"status":{"code":"NOT_FOUND"}}}}
             """));

@@ -17,7 +17,20 @@ public class FunctionMetadataTests
         { "PutCampaign", "campaigns/{id}", "Function", ["put"] },
         { "DeleteCampaign", "campaigns/{id}", "Function", ["delete"] },
         { "ImportCampaigns", "campaigns/import", "Function", ["post"] },
+        { "ReplayPoisonedCalls", "admin/replay", "Function", ["post"] },
+        { "CallDeliveries", "calls/{id}/deliveries", "Function", ["get"] },
     };
+
+    [Fact]
+    public void ProcessCompletedCall_is_triggered_by_the_calls_completed_queue_on_the_storage_connection()
+    {
+        var functions = JsonNode.Parse(File.ReadAllText(MetadataPath()))!.AsArray();
+        var function = Assert.Single(functions, f => (string?)f!["name"] == "ProcessCompletedCall")!;
+        var trigger = Assert.Single(function["bindings"]!.AsArray(), b => (string?)b!["type"] == "queueTrigger")!;
+
+        Assert.Equal("calls-completed", (string?)trigger["queueName"]);
+        Assert.Equal("AzureWebJobsStorage", (string?)trigger["connection"]);
+    }
 
     [Theory]
     [MemberData(nameof(Expected))]

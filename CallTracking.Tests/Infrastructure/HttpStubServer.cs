@@ -1,61 +1,73 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Tests.Infrastructure;
 
 /// <summary>
-/// A local Kestrel server on 127.0.0.1 and a free port that stands in for a third-party HTTP API:
-/// it records every request and answers with whatever the test programs.
+/// A local Kestrel server on 127.0.0.1 (free port) standing in for a third-party HTTP API: records every request
+/// and answers from responses programmed per method and path, in sequence (the last one repeats).
+/// Routes not programmed answer from <see cref="OnAny"/>'s sequence when set, else 404. Thread-safe.
 /// </summary>
 public sealed class HttpStubServer : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly ConcurrentQueue<StubRequest> _requests = new();
-    private Func<StubRequest, StubResponse> _respond;
+    private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private readonly ConcurrentDictionary<string, ResponseSequence> _routes = new(StringComparer.OrdinalIgnoreCase);
 
-    private HttpStubServer(WebApplication app, Func<StubRequest, StubResponse> respond)
+    private HttpStubServer(WebApplication app, string baseUrl)
     {
         _app = app;
-        _respond = respond;
+        BaseUrl = baseUrl;
     }
 
-    /// <summary>Base URL without a trailing slash, e.g. http://127.0.0.1:54321.</summary>
-    public string Url { get; private set; } = "";
+    /// <summary>e.g. http://127.0.0.1:54321 (no trailing slash).</summary>
+    public string BaseUrl { get; }
 
-    /// <summary>Every request received so far, in arrival order.</summary>
-    public IReadOnlyList<StubRequest> Requests => [.. _requests];
+    public IReadOnlyList<RecordedRequest> Requests => [.. _requests];
 
-    public static async Task<HttpStubServer> StartAsync(Func<StubRequest, StubResponse>? respond = null)
+    public static async Task<HttpStubServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
+        builder.WebHost.UseKestrelCore().ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
+        builder.Services.AddLogging(l => l.SetMinimumLevel(LogLevel.Warning));
         var app = builder.Build();
-        var stub = new HttpStubServer(app, respond ?? (_ => new StubResponse(404)));
-        app.Run(stub.HandleAsync);
+        HttpStubServer? server = null;
+        app.Run(context => server!.HandleAsync(context));
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        stub.Url = address.TrimEnd('/');
-        return stub;
+        server = new HttpStubServer(app, address.Replace("localhost", "127.0.0.1", StringComparison.Ordinal).TrimEnd('/'));
+        return server;
     }
 
-    /// <summary>Replaces how the stub answers from now on.</summary>
-    public void Respond(Func<StubRequest, StubResponse> respond) => Volatile.Write(ref _respond, respond);
-
-    /// <summary>Answers with each response in turn, repeating the last one.</summary>
-    public void RespondInOrder(params StubResponse[] responses)
+    /// <summary>Programs <paramref name="method"/> <paramref name="path"/>: one response per request in order, the last repeating.</summary>
+    public HttpStubServer On(string method, string path, params StubResponse[] responses)
     {
-        var next = -1;
-        Respond(_ => responses[Math.Min(Interlocked.Increment(ref next), responses.Length - 1)]);
+        if (responses.Length == 0)
+        {
+            throw new ArgumentException("At least one response.", nameof(responses));
+        }
+
+        _routes[Key(method, path)] = new ResponseSequence(responses);
+        return this;
     }
+
+    /// <summary>Programs the answer to every route not programmed with <see cref="On"/> (a single-endpoint API).</summary>
+    public HttpStubServer OnAny(params StubResponse[] responses) => On("*", "*", responses);
+
+    public IReadOnlyList<RecordedRequest> RequestsTo(string path, string method = "POST") =>
+        Requests.Where(r => string.Equals(r.Path, path, StringComparison.OrdinalIgnoreCase)
+            && string.Equals(r.Method, method, StringComparison.OrdinalIgnoreCase)).ToList();
 
     public async ValueTask DisposeAsync()
     {
@@ -65,48 +77,77 @@ public sealed class HttpStubServer : IAsyncDisposable
 
     private async Task HandleAsync(HttpContext context)
     {
-        using var body = new MemoryStream();
-        await context.Request.Body.CopyToAsync(body);
-        var request = new StubRequest(
+        using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
+        var body = await reader.ReadToEndAsync();
+        var request = new RecordedRequest(
             context.Request.Method,
             context.Request.Path.Value ?? "",
-            context.Request.Query.ToDictionary(q => q.Key, q => q.Value.ToString()),
+            context.Request.QueryString.Value ?? "",
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
-            body.ToArray());
+            body,
+            DateTimeOffset.UtcNow);
         _requests.Enqueue(request);
 
-        var response = Volatile.Read(ref _respond)(request);
+        var response = _routes.TryGetValue(Key(request.Method, request.Path), out var sequence)
+            || _routes.TryGetValue(Key("*", "*"), out sequence)
+            ? sequence.Next()
+            : new StubResponse(404, "no stub for this route");
+        if (response.Delay is { } delay)
+        {
+            await Task.Delay(delay);
+        }
+
         context.Response.StatusCode = response.Status;
         foreach (var (name, value) in response.Headers ?? new Dictionary<string, string>())
         {
             context.Response.Headers[name] = value;
         }
 
-        if (response.Body is not null)
+        context.Response.ContentType = response.ContentType;
+        await context.Response.WriteAsync(response.Body);
+    }
+
+    private static string Key(string method, string path) => method.ToUpperInvariant() + " " + path;
+
+    private sealed class ResponseSequence(StubResponse[] responses)
+    {
+        private int _next;
+
+        public StubResponse Next()
         {
-            context.Response.ContentType = response.ContentType;
-            await context.Response.WriteAsync(response.Body);
+            var index = Interlocked.Increment(ref _next) - 1;
+            return responses[Math.Min(index, responses.Length - 1)];
         }
     }
 }
 
-public sealed record StubRequest(
-    string Method,
-    string Path,
-    IReadOnlyDictionary<string, string> Query,
-    IReadOnlyDictionary<string, string> Headers,
-    byte[] Body)
+/// <summary>A programmed answer.</summary>
+public sealed record StubResponse(int Status, string Body = "", string ContentType = "application/json",
+    IReadOnlyDictionary<string, string>? Headers = null, TimeSpan? Delay = null)
 {
-    public string BodyText => System.Text.Encoding.UTF8.GetString(Body);
+    public static StubResponse Json(int status, string json) => new(status, json);
 
-    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+    /// <summary>429 (or another status) with a Retry-After header in seconds.</summary>
+    public static StubResponse RetryAfter(int seconds, int status = 429) =>
+        new(status, "{\"error\":\"slow down\"}", Headers: new Dictionary<string, string> { ["Retry-After"] = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture) });
 }
 
-public sealed record StubResponse(
-    int Status,
-    string? Body = null,
-    string ContentType = "application/json",
-    IReadOnlyDictionary<string, string>? Headers = null)
+/// <summary>One request the stub received.</summary>
+public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body,
+    DateTimeOffset ReceivedAt)
 {
-    public static StubResponse Json(string body, int status = 200) => new(status, body);
+    public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
+
+    /// <summary>The body as an <c>application/x-www-form-urlencoded</c> form.</summary>
+    public IReadOnlyDictionary<string, string> Form() =>
+        QueryHelpers.ParseQuery(Body).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+
+    public IReadOnlyDictionary<string, string> QueryValues() =>
+        QueryHelpers.ParseQuery(Query).ToDictionary(p => p.Key, p => p.Value.ToString(), StringComparer.Ordinal);
+
+    public JsonElement Json()
+    {
+        using var document = JsonDocument.Parse(Body);
+        return document.RootElement.Clone();
+    }
 }

@@ -1,0 +1,132 @@
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CallTracking.Functions.Forwarding;
+
+/// <summary>
+/// Sends a processed call to every enabled sink that has not had it yet, recording each one in the delivery
+/// ledger. Per call: one ledger read, one transaction to claim the pending sinks, the sends (in parallel),
+/// one transaction with the results. Delivered, failed and skipped sinks are never sent again.
+/// </summary>
+public sealed class CallForwarder(
+    IEnumerable<IDeliverySink> sinks,
+    DeliveryLedger ledger,
+    IOptions<ForwardingOptions> options,
+    TimeProvider time,
+    ILogger<CallForwarder> logger)
+{
+    private readonly IDeliverySink[] _sinks = sinks.Where(s => s.IsEnabled).ToArray();
+
+    public IReadOnlyList<string> EnabledSinks => _sinks.Select(s => s.Name).ToArray();
+
+    /// <exception cref="DeliveryIncompleteException">
+    /// A sink failed transiently, or another processor is sending right now: the message must be retried.
+    /// </exception>
+    public async Task ForwardAsync(CallRecord call, Campaign? campaign, CancellationToken cancellationToken)
+    {
+        if (_sinks.Length == 0)
+        {
+            return;
+        }
+
+        var callId = call.PartitionKey;
+        var forwarded = new ForwardedCall(call, campaign);
+        var existing = (await ledger.GetAsync(callId, cancellationToken)).ToDictionary(r => r.RowKey, StringComparer.Ordinal);
+        var now = time.GetUtcNow();
+
+        var claims = new List<DeliveryRecord>();
+        var toSend = new List<(IDeliverySink Sink, DeliveryRecord Row)>();
+        var busyElsewhere = new List<string>();
+        foreach (var sink in _sinks)
+        {
+            existing.TryGetValue(sink.Name, out var row);
+            if (row is { IsFinal: true })
+            {
+                continue;
+            }
+
+            if (row?.ClaimedUntil > now)
+            {
+                busyElsewhere.Add(sink.Name);
+                continue;
+            }
+
+            row ??= new DeliveryRecord { PartitionKey = callId, RowKey = sink.Name };
+            row.UpdatedAt = now;
+            if (sink.SkipReason(forwarded) is { } reason)
+            {
+                row.Status = nameof(DeliveryStatus.Skipped);
+                row.LastError = reason;
+                row.ClaimedUntil = null;
+            }
+            else
+            {
+                row.Status = nameof(DeliveryStatus.Pending);
+                row.Attempts++;
+                row.ClaimedUntil = now.AddSeconds(options.Value.ClaimSeconds);
+                toSend.Add((sink, row));
+            }
+
+            claims.Add(row);
+        }
+
+        if (!await ledger.TrySaveAsync(claims, cancellationToken))
+        {
+            throw new DeliveryIncompleteException(callId, "another processor is delivering this call", []);
+        }
+
+        var results = await Task.WhenAll(toSend.Select(async item => (item.Sink, item.Row, Result: await item.Sink.SendAsync(forwarded, cancellationToken))));
+
+        var finishedAt = time.GetUtcNow();
+        var transient = new List<string>();
+        foreach (var (sink, row, result) in results)
+        {
+            row.Status = result.Status.ToString();
+            row.LastHttpStatus = result.HttpStatus;
+            row.HttpRequests += result.HttpRequests;
+            row.ClaimedUntil = null;
+            row.UpdatedAt = finishedAt;
+            row.LastError = result.Error;
+            if (result.Status == DeliveryStatus.Delivered)
+            {
+                row.DeliveredAt = finishedAt;
+                logger.LogInformation("Call {CallId} delivered to {Sink} (attempt {Attempt})", callId, sink.Name, row.Attempts);
+            }
+            else if (result.Status == DeliveryStatus.Failed)
+            {
+                logger.LogError("Call {CallId} refused by {Sink} for good: {Error}", callId, sink.Name, result.Error);
+            }
+            else
+            {
+                transient.Add(sink.Name);
+                logger.LogWarning("Call {CallId} not delivered to {Sink} (attempt {Attempt}), will retry: {Error}",
+                    callId, sink.Name, row.Attempts, result.Error);
+            }
+        }
+
+        // Our own claims: nobody else writes these rows before ClaimedUntil, so a lost race here means the
+        // claim expired mid-send; the message retries and the ledger decides again.
+        if (!await ledger.TrySaveAsync(results.Select(r => r.Row).ToList(), cancellationToken))
+        {
+            throw new DeliveryIncompleteException(callId, "the delivery ledger changed while sending", []);
+        }
+
+        if (transient.Count > 0 || busyElsewhere.Count > 0)
+        {
+            throw new DeliveryIncompleteException(callId,
+                transient.Count > 0 ? "transient failures" : "another processor is delivering this call",
+                [.. transient, .. busyElsewhere]);
+        }
+    }
+}
+
+/// <summary>Some sink still needs the call: thrown so the queue message is retried (and, in the end, poisoned).</summary>
+public sealed class DeliveryIncompleteException(string callId, string reason, IReadOnlyList<string> sinks)
+    : Exception($"Call {callId}: not every sink has it yet ({reason}{(sinks.Count > 0 ? ": " + string.Join(", ", sinks) : "")}).")
+{
+    public string CallId { get; } = callId;
+
+    public IReadOnlyList<string> Sinks { get; } = sinks;
+}

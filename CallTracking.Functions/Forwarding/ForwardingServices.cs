@@ -1,0 +1,69 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+
+namespace CallTracking.Functions.Forwarding;
+
+public static class ForwardingServices
+{
+    /// <summary>The delivery ledger, the sinks (each on when its settings are present) and the replay service.</summary>
+    public static IServiceCollection AddForwarding(this IServiceCollection services)
+    {
+        AddValidatedOptions<ForwardingOptions>(services, ForwardingOptions.Section);
+        AddValidatedOptions<MixpanelOptions>(services, MixpanelOptions.Section);
+        AddValidatedOptions<ImpactOptions>(services, ImpactOptions.Section);
+        AddValidatedOptions<SegmentOptions>(services, SegmentOptions.Section);
+
+        services.AddSingleton<DeliveryLedger>();
+        services.AddSingleton<PoisonReplayer>();
+        services.AddSingleton<DeliveryReport>();
+        services.AddTransient<CallForwarder>();
+
+        services.AddHttpClient<MixpanelClient>((sp, client) =>
+                client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<MixpanelOptions>>().Value.ApiBaseUrl))
+            .AddSinkResilience();
+        services.AddHttpClient<ImpactSink>((sp, client) =>
+                client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<ImpactOptions>>().Value.ApiBaseUrl))
+            .AddSinkResilience();
+        services.AddHttpClient<SegmentSink>((sp, client) =>
+                client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<SegmentOptions>>().Value.ApiBaseUrl))
+            .AddSinkResilience();
+
+        // Transient, like the typed clients they wrap; the order is the ledger's display order only.
+        services.AddTransient<IDeliverySink, MixpanelEventSink>();
+        services.AddTransient<IDeliverySink, MixpanelPeopleSink>();
+        services.AddTransient<IDeliverySink>(sp => sp.GetRequiredService<ImpactSink>());
+        services.AddTransient<IDeliverySink>(sp => sp.GetRequiredService<SegmentSink>());
+        return services;
+    }
+
+    private static void AddValidatedOptions<T>(IServiceCollection services, string section) where T : class =>
+        services.AddOptions<T>().BindConfiguration(section).ValidateDataAnnotations().ValidateOnStart();
+
+    /// <summary>
+    /// Per-attempt and total timeouts, and retries with jittered exponential back-off on 429, 5xx, network
+    /// errors and timeouts, honouring Retry-After; all short enough to finish inside one queue invocation,
+    /// after which the queue's own redelivery takes over.
+    /// </summary>
+    private static IHttpClientBuilder AddSinkResilience(this IHttpClientBuilder builder)
+    {
+        builder.AddStandardResilienceHandler().Configure((resilience, sp) =>
+        {
+            var forwarding = sp.GetRequiredService<IOptions<ForwardingOptions>>().Value;
+            var attempt = TimeSpan.FromSeconds(forwarding.AttemptTimeoutSeconds);
+            resilience.AttemptTimeout.Timeout = attempt;
+            resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(forwarding.TotalTimeoutSeconds);
+            resilience.Retry.MaxRetryAttempts = forwarding.MaxRetryAttempts;
+            resilience.Retry.Delay = TimeSpan.FromMilliseconds(forwarding.RetryDelayMilliseconds);
+            resilience.Retry.BackoffType = Polly.DelayBackoffType.Exponential;
+            resilience.Retry.UseJitter = true;
+            resilience.Retry.ShouldRetryAfterHeader = true;
+            resilience.Retry.MaxDelay = TimeSpan.FromSeconds(forwarding.TotalTimeoutSeconds);
+            resilience.CircuitBreaker.SamplingDuration = attempt * 2 > TimeSpan.FromSeconds(30) ? attempt * 2 : TimeSpan.FromSeconds(30);
+        });
+
+        // Added after (inside) the resilience handler: it sees each retry.
+        builder.AddHttpMessageHandler(() => new RequestCountingHandler());
+        return builder;
+    }
+}
