@@ -1,6 +1,7 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Reporting;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallTracking.Functions;
@@ -15,5 +16,6 @@ public static class AppServices
         services
             .AddCallTrackingCore()
             .AddCampaigns()
-            .AddCalls();
+            .AddCalls()
+            .AddReporting();
 }
