@@ -8,8 +8,8 @@ using Microsoft.Extensions.Logging;
 namespace CallTracking.Functions.Reporting;
 
 /// <summary>
-/// Applies each processed call to its campaign's reports: the hour aggregate, the CDR projection row and the
-/// idempotency marker, in one entity-group transaction (all or nothing, so a crash never half-counts a call).
+/// Applies each processed call to its campaign's reports: the hour aggregate and its day rollup, the CDR projection
+/// row and the idempotency marker, in one entity-group transaction (all or nothing, so a crash never half-counts a call).
 /// Applying the same call again changes nothing; applying it with changed data (say, a late recording or a
 /// corrected outcome) moves its contribution, so the aggregate always equals the sum of the applied entries.
 /// Concurrent writers to one hour row lose ETag races (412) or marker races (409) and simply re-read and retry.
@@ -44,19 +44,23 @@ public sealed class CampaignReportWriter(ReportStore store, ILogger<CampaignRepo
                 return false;
             }
 
-            var hours = new Dictionary<string, (HourAggregate Aggregate, ETag? ETag)>(StringComparer.Ordinal);
-            foreach (var hourKey in new[] { previous?.HourKey, entry.HourKey }.OfType<string>().Distinct())
+            // The hour row and the day rollup move together (one transaction), for the old and the new start.
+            var rows = new Dictionary<string, (HourAggregate Aggregate, ETag? ETag)>(StringComparer.Ordinal);
+            var keys = new[] { previous?.HourKey, previous?.DayKey, entry.HourKey, entry.DayKey }.OfType<string>().Distinct().ToList();
+            var read = await Task.WhenAll(keys.Select(key => store.GetAsync(partition, key, cancellationToken)));
+            for (var i = 0; i < keys.Count; i++)
             {
-                var row = await store.GetAsync(partition, hourKey, cancellationToken);
-                hours[hourKey] = row is null ? (new HourAggregate(), null) : (HourAggregate.FromEntity(row), row.ETag);
+                rows[keys[i]] = read[i] is { } row ? (HourAggregate.FromEntity(row), row.ETag) : (ReportKeys.NewAggregate(keys[i]), null);
             }
 
             if (previous is not null)
             {
-                hours[previous.HourKey].Aggregate.Apply(previous, -1);
+                rows[previous.HourKey].Aggregate.Apply(previous, -1);
+                rows[previous.DayKey].Aggregate.Apply(previous, -1);
             }
 
-            hours[entry.HourKey].Aggregate.Apply(entry, +1);
+            rows[entry.HourKey].Aggregate.Apply(entry, +1);
+            rows[entry.DayKey].Aggregate.Apply(entry, +1);
 
             var actions = new List<TableTransactionAction>
             {
@@ -70,13 +74,13 @@ public sealed class CampaignReportWriter(ReportStore store, ILogger<CampaignRepo
             }
 
             actions.Add(new(TableTransactionActionType.UpsertReplace, entry.ToProjectionRow()));
-            foreach (var (hourKey, (aggregate, etag)) in hours)
+            foreach (var (key, (aggregate, etag)) in rows)
             {
                 actions.Add(etag is null
-                    ? new(TableTransactionActionType.Add, aggregate.ToEntity(partition, hourKey))
+                    ? new(TableTransactionActionType.Add, aggregate.ToEntity(partition, key))
                     : aggregate.IsEmpty
-                        ? new(TableTransactionActionType.Delete, new TableEntity(partition, hourKey), etag.Value)
-                        : new(TableTransactionActionType.UpdateReplace, aggregate.ToEntity(partition, hourKey), etag.Value));
+                        ? new(TableTransactionActionType.Delete, new TableEntity(partition, key), etag.Value)
+                        : new(TableTransactionActionType.UpdateReplace, aggregate.ToEntity(partition, key), etag.Value));
             }
 
             try

@@ -6,14 +6,20 @@ using CallTracking.Functions.Calls;
 namespace CallTracking.Functions.Reporting;
 
 /// <summary>
-/// The totals of one campaign's calls that started in one UTC hour (row <c>h|yyyyMMddHH</c>), or, summed, of a range.
-/// Besides the counts and sums it keeps calls/answered/missed per quarter hour, so charts can be bucketed into local
-/// hours exactly in every time zone (all offsets in use are multiples of 15 minutes), a caller sketch for unique
-/// callers, and per-country and per-line-type counts.
+/// The totals of one campaign's calls that started in one UTC hour (row <c>h|yyyyMMddHH</c>) or one UTC day (rollup
+/// row <c>d|yyyyMMdd</c>), or, summed, of a range. Besides the counts and sums it keeps calls/answered/missed per
+/// quarter hour (4 for an hour row, 96 for a day row), so charts can be bucketed into local hours exactly in every
+/// time zone (all offsets in use are multiples of 15 minutes), a caller sketch for unique callers, and per-country
+/// and per-line-type counts.
 /// </summary>
-public sealed class HourAggregate
+public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
 {
     public const string UnknownDimension = "unknown";
+    public const int QuartersPerHour = 4;
+    public const int QuartersPerDay = 96;
+
+    private byte[]? _storedCallers;
+    private CallerSketch? _callers;
 
     public long Calls { get; set; }
 
@@ -53,15 +59,30 @@ public sealed class HourAggregate
 
     public Dictionary<string, long> LineTypes { get; } = new(StringComparer.Ordinal);
 
-    public long[] CallsByQuarter { get; } = new long[4];
+    public long[] CallsByQuarter { get; } = new long[quarters];
 
-    public long[] AnsweredByQuarter { get; } = new long[4];
+    public long[] AnsweredByQuarter { get; } = new long[quarters];
 
-    public long[] MissedByQuarter { get; } = new long[4];
+    public long[] MissedByQuarter { get; } = new long[quarters];
 
-    public CallerSketch Callers { get; private set; } = new();
+    /// <summary>The caller sketch; a stored one is decoded on first use (summing a range merges the stored bytes directly).</summary>
+    public CallerSketch Callers
+    {
+        get
+        {
+            if (_callers is null)
+            {
+                _callers = _storedCallers is null ? new CallerSketch() : CallerSketch.FromBytes(_storedCallers);
+                _storedCallers = null;
+            }
+
+            return _callers;
+        }
+    }
 
     public bool IsEmpty => Calls == 0;
+
+    public int Quarters => CallsByQuarter.Length;
 
     /// <summary>Adds (<paramref name="sign"/> = 1) or removes (-1) a call. A sketch cannot forget a caller: removal leaves it.</summary>
     public void Apply(CallEntry entry, int sign)
@@ -91,7 +112,8 @@ public sealed class HourAggregate
         Bump(Countries, entry.CallerCountry ?? UnknownDimension, sign);
         Bump(LineTypes, entry.CallerLineType ?? UnknownDimension, sign);
 
-        var quarter = entry.Start.UtcDateTime.Minute / 15;
+        var utc = entry.Start.UtcDateTime;
+        var quarter = (utc.Minute / 15) + (CallsByQuarter.Length == QuartersPerDay ? 4 * utc.Hour : 0);
         CallsByQuarter[quarter] += sign;
         if (entry.Outcome == CallOutcome.Answered)
         {
@@ -115,8 +137,11 @@ public sealed class HourAggregate
     public static bool IsMissed(CallOutcome outcome) =>
         outcome is CallOutcome.Busy or CallOutcome.Unanswered or CallOutcome.Timeout or CallOutcome.Rejected or CallOutcome.Failed;
 
-    /// <summary>Adds another aggregate's totals (range sums).</summary>
-    public void Add(HourAggregate other)
+    /// <summary>
+    /// Adds another aggregate's totals (range sums). Its quarter counts land at <paramref name="quarterOffset"/>
+    /// (an hour into its day) when they fit; a range total keeps no quarters of its own.
+    /// </summary>
+    public void Add(HourAggregate other, int quarterOffset = 0)
     {
         Calls += other.Calls;
         Answered += other.Answered;
@@ -143,14 +168,24 @@ public sealed class HourAggregate
             Bump(LineTypes, key, value);
         }
 
-        for (var q = 0; q < 4; q++)
+        if (other.Quarters + quarterOffset <= Quarters)
         {
-            CallsByQuarter[q] += other.CallsByQuarter[q];
-            AnsweredByQuarter[q] += other.AnsweredByQuarter[q];
-            MissedByQuarter[q] += other.MissedByQuarter[q];
+            for (var q = 0; q < other.Quarters; q++)
+            {
+                CallsByQuarter[quarterOffset + q] += other.CallsByQuarter[q];
+                AnsweredByQuarter[quarterOffset + q] += other.AnsweredByQuarter[q];
+                MissedByQuarter[quarterOffset + q] += other.MissedByQuarter[q];
+            }
         }
 
-        Callers.Merge(other.Callers);
+        if (other._callers is null && other._storedCallers is not null)
+        {
+            Callers.MergeBytes(other._storedCallers);
+        }
+        else if (other._callers is not null)
+        {
+            Callers.Merge(other._callers);
+        }
     }
 
     public TableEntity ToEntity(string partitionKey, string rowKey) => new(partitionKey, rowKey)
@@ -180,7 +215,8 @@ public sealed class HourAggregate
 
     public static HourAggregate FromEntity(TableEntity row)
     {
-        var aggregate = new HourAggregate
+        var quarterCount = row.GetString("CallsByQuarter") is { } q ? q.Count(c => c == ',') + 1 : QuartersPerHour;
+        var aggregate = new HourAggregate(quarterCount == QuartersPerDay ? QuartersPerDay : QuartersPerHour)
         {
             Calls = Long(row, "Calls"),
             Answered = Long(row, "Answered"),
@@ -205,7 +241,7 @@ public sealed class HourAggregate
         ReadQuarters(row.GetString("MissedByQuarter"), aggregate.MissedByQuarter);
         if (row.GetBinary("Callers") is { Length: > 0 } sketch)
         {
-            aggregate.Callers = CallerSketch.FromBytes(sketch);
+            aggregate._storedCallers = sketch;
         }
 
         return aggregate;

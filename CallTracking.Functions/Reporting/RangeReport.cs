@@ -34,10 +34,11 @@ public sealed class RangeReport
         return new RangeReport(from, toFloor == range.To ? range.To : toFloor.AddHours(1), range.TimeZone);
     }
 
-    public void AddHour(DateTimeOffset hourStart, HourAggregate hour)
+    /// <summary>Adds an hour row or a day rollup row starting at <paramref name="hourStart"/>.</summary>
+    public void AddBucket(DateTimeOffset hourStart, HourAggregate hour)
     {
         Total.Add(hour);
-        for (var q = 0; q < 4; q++)
+        for (var q = 0; q < hour.Quarters; q++)
         {
             if (hour.CallsByQuarter[q] == 0)
             {

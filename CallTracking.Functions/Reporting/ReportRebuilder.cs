@@ -80,10 +80,21 @@ public sealed class ReportRebuilder(
                 hourKeys.Add(ReportKeys.HourKey(ReportKeys.StartOf(row.RowKey)));
             }
 
+            var dayKeys = new SortedSet<string>(hourKeys.Select(h => ReportKeys.DayKey(ReportKeys.HourOf(h))), StringComparer.Ordinal);
+            await foreach (var row in store.QueryDaysAsync(partition, new DateTimeOffset(fromHour.UtcDateTime.Date, TimeSpan.Zero), toHour.AddDays(1), cancellationToken))
+            {
+                dayKeys.Add(row.RowKey);
+            }
+
             foreach (var hourKey in hourKeys)
             {
                 await RebuildHourAsync(partition, hourKey, ledgerHours.GetValueOrDefault(hourKey) ?? new(StringComparer.Ordinal), cancellationToken);
                 rewritten++;
+            }
+
+            foreach (var dayKey in dayKeys)
+            {
+                await RebuildDayAsync(partition, dayKey, cancellationToken);
             }
         }
 
@@ -167,6 +178,43 @@ public sealed class ReportRebuilder(
             catch (TableTransactionFailedException ex) when (IsRace(ex.Status) && attempt < 30)
             {
                 // The processor applied a call to this hour meanwhile: recompute the hour.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Re-sums a day rollup from its hour rows. The processor changes an hour and its day in one transaction, so
+    /// if the day row is unchanged between our read and our write, the hours we summed were current.
+    /// </summary>
+    private async Task RebuildDayAsync(string partition, string dayKey, CancellationToken cancellationToken)
+    {
+        var dayStart = ReportKeys.DayOf(dayKey);
+        for (var attempt = 1; ; attempt++)
+        {
+            var dayRow = await store.GetAsync(partition, dayKey, cancellationToken);
+            var day = ReportKeys.NewAggregate(dayKey);
+            await foreach (var row in store.QueryHoursAsync(partition, dayStart, dayStart.AddDays(1), cancellationToken))
+            {
+                day.Add(HourAggregate.FromEntity(row), 4 * ReportKeys.HourOf(row.RowKey).Hour);
+            }
+
+            TableTransactionAction? action = dayRow is null
+                ? day.IsEmpty ? null : new(TableTransactionActionType.Add, day.ToEntity(partition, dayKey))
+                : day.IsEmpty
+                    ? new(TableTransactionActionType.Delete, new TableEntity(partition, dayKey), dayRow.ETag)
+                    : new(TableTransactionActionType.UpdateReplace, day.ToEntity(partition, dayKey), dayRow.ETag);
+            if (action is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await store.Table.SubmitTransactionAsync([action], cancellationToken);
+                return;
+            }
+            catch (TableTransactionFailedException ex) when (IsRace(ex.Status) && attempt < 30)
+            {
             }
         }
     }

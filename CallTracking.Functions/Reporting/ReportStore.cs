@@ -8,6 +8,7 @@ namespace CallTracking.Functions.Reporting;
 /// applying a call is one entity-group transaction:
 /// <list type="bullet">
 /// <item><c>h|yyyyMMddHH</c>: the hour aggregate (<see cref="HourAggregate"/>), ETag-guarded;</item>
+/// <item><c>d|yyyyMMdd</c>: the day rollup of those hours, updated in the same transaction;</item>
 /// <item><c>c|&lt;inverted start ticks&gt;|&lt;call id&gt;</c>: the call's CDR projection, newest first;</item>
 /// <item><c>i|&lt;call id&gt;</c>: what was applied for the call (idempotency marker).</item>
 /// </list>
@@ -25,10 +26,16 @@ public sealed class ReportStore(TableServiceClient tableService, StorageInitiali
     }
 
     /// <summary>Hour rows of one campaign for hours starting in [<paramref name="fromHour"/>, <paramref name="toHour"/>).</summary>
-    public IAsyncEnumerable<TableEntity> QueryHoursAsync(string campaignId, DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken)
+    public IAsyncEnumerable<TableEntity> QueryHoursAsync(string campaignId, DateTimeOffset fromHour, DateTimeOffset toHour, CancellationToken cancellationToken) =>
+        QueryKeysAsync(campaignId, ReportKeys.HourKey(fromHour), ReportKeys.HourKey(toHour), cancellationToken);
+
+    /// <summary>Day rollup rows of one campaign for UTC days starting in [<paramref name="fromDay"/>, <paramref name="toDay"/>).</summary>
+    public IAsyncEnumerable<TableEntity> QueryDaysAsync(string campaignId, DateTimeOffset fromDay, DateTimeOffset toDay, CancellationToken cancellationToken) =>
+        QueryKeysAsync(campaignId, ReportKeys.DayKey(fromDay), ReportKeys.DayKey(toDay), cancellationToken);
+
+    private IAsyncEnumerable<TableEntity> QueryKeysAsync(string campaignId, string fromKey, string toKey, CancellationToken cancellationToken)
     {
-        var filter = TableClient.CreateQueryFilter(
-            $"PartitionKey eq {campaignId} and RowKey ge {ReportKeys.HourKey(fromHour)} and RowKey lt {ReportKeys.HourKey(toHour)}");
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {campaignId} and RowKey ge {fromKey} and RowKey lt {toKey}");
         return Table.QueryAsync<TableEntity>(filter, maxPerPage: 1000, cancellationToken: cancellationToken);
     }
 

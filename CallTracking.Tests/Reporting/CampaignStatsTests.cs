@@ -176,14 +176,19 @@ public class CampaignStatsTests(AzuriteFixture azurite)
         await data.ProcessAsync(applied);
         await data.ProcessAsync(neverApplied, applyToReports: false);
 
-        // A bug wrote a wrong hour row.
+        // A bug wrote a wrong hour row and a wrong day rollup.
         var store = services.GetRequiredService<ReportStore>();
-        var wrong = new HourAggregate { Calls = 999, Answered = 999 };
-        await store.Table.UpsertEntityAsync(wrong.ToEntity(campaign.Id, ReportKeys.HourKey(monthStart.AddDays(3))));
+        var wrongHour = new HourAggregate { Calls = 999, Answered = 999 };
+        await store.Table.UpsertEntityAsync(wrongHour.ToEntity(campaign.Id, ReportKeys.HourKey(monthStart.AddDays(3))));
+        var wrongDay = ReportKeys.NewAggregate(ReportKeys.DayKey(monthStart.AddDays(3)));
+        wrongDay.Calls = 999;
+        wrongDay.Answered = 999;
+        await store.Table.UpsertEntityAsync(wrongDay.ToEntity(campaign.Id, ReportKeys.DayKey(monthStart.AddDays(3))));
 
         var stats = services.GetRequiredService<CampaignStatsService>();
         var range = ReportRange.Parse("2025-02-01", "2025-02-28", "UTC", Now);
-        Assert.Equal(applied.Count + 999, (await stats.GetAsync(campaign.Id, range, default)).Calls);
+        var appliedThatDay = applied.Count(c => c.InboundStartTime >= monthStart.AddDays(3) && c.InboundStartTime < monthStart.AddDays(4));
+        Assert.Equal(applied.Count - appliedThatDay + 999, (await stats.GetAsync(campaign.Id, range, default)).Calls);
 
         var result = await services.GetRequiredService<ReportRebuilder>().RebuildAsync(range.From, range.To, default);
         Assert.True(result.CallsInRange >= 100);
@@ -193,6 +198,8 @@ public class CampaignStatsTests(AzuriteFixture azurite)
         Assert.Equal(all.Count, rebuilt.Calls);
         Assert.Equal(all.Count(c => c.Outcome == nameof(CallOutcome.Answered)), rebuilt.Answered);
         Assert.Equal(all.Sum(c => (decimal)c.CarrierCost!.Value), rebuilt.CarrierCost);
+        var hourly = await stats.GetAsync(campaign.Id, ReportRange.Parse("2025-02-04T00:00:00Z", "2025-02-04T23:00:00Z", "UTC", Now), default);
+        Assert.Equal(all.Count(c => c.InboundStartTime >= monthStart.AddDays(3) && c.InboundStartTime < monthStart.AddDays(3).AddHours(23)), hourly.Calls);
 
         // The projection is complete too, and re-applying an already rebuilt call changes nothing.
         var page = await services.GetRequiredService<CallRecordsService>()
