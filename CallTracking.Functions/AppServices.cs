@@ -1,7 +1,9 @@
+using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Reporting;
+using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallTracking.Functions;
@@ -16,6 +18,9 @@ public static class AppServices
         services
             .AddCallTrackingCore()
             .AddCampaigns()
+            .AddCallFlow()
             .AddCalls()
+            .AddVonageWebhookSignatures()
+            .AddCallIntake()
             .AddReporting();
 }

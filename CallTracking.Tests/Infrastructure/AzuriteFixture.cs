@@ -134,7 +134,7 @@ public class AzuriteFixture : IAsyncLifetime
         {
             try
             {
-                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30), () => process.HasExited);
+                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(120), () => process.HasExited);
             }
             catch (Exception ex)
             {
