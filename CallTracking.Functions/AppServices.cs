@@ -4,6 +4,7 @@ using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Reporting;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -24,5 +25,6 @@ public static class AppServices
             .AddVonageWebhookSignatures()
             .AddCallIntake()
             .AddEnrichment()
-            .AddForwarding();
+            .AddForwarding()
+            .AddReporting();
 }

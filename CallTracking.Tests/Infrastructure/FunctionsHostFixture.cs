@@ -60,6 +60,9 @@ public class FunctionsHostFixture : IAsyncLifetime
         settings[HostJson.OverridePrefix + "extensions__queues__maxPollingInterval"] = "00:00:00.200";
     }
 
+    /// <summary>True: function-level endpoints need <see cref="LocalFunctionsHost.Keys"/> (as in Azure).</summary>
+    protected virtual bool RequireKeys => false;
+
     public async Task InitializeAsync()
     {
         await Azurite.InitializeAsync();
@@ -73,6 +76,7 @@ public class FunctionsHostFixture : IAsyncLifetime
             Port = 0,
             AppDirectory = AppDirectory,
             SettingsFile = RepositoryPaths.Combine("local.settings.json.example"),
+            RequireKeys = RequireKeys,
         };
         ConfigureSettings(options.Settings);
         try

@@ -1,0 +1,96 @@
+using System.Globalization;
+using System.Text;
+
+namespace CallTracking.Functions.Reporting;
+
+/// <summary>
+/// Writes call records as RFC 4180 CSV: CRLF line ends, a header row, fields with a comma, quote, CR or LF quoted
+/// (quotes doubled), ISO-8601 UTC times, invariant numbers. Values are written as they are (no spreadsheet
+/// formula escaping), so the file round-trips exactly. Flushes every <see cref="FlushEvery"/> rows: memory stays flat.
+/// </summary>
+public static class CallCsvWriter
+{
+    public const string ContentType = "text/csv; charset=utf-8; header=present";
+    public const int FlushEvery = 500;
+
+    public static readonly string[] Header =
+    [
+        "id", "campaign_id", "campaign_name", "to", "from", "status", "start_time", "end_time", "duration",
+        "talk_time", "recording_url", "price", "enrichment_cost", "caller_country", "caller_carrier",
+        "caller_line_type", "first_time_caller",
+    ];
+
+    /// <summary>Writes every record; returns how many.</summary>
+    public static async Task<long> WriteAsync(Stream output, IAsyncEnumerable<CallDetail> records, CancellationToken cancellationToken)
+    {
+        await using var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024, leaveOpen: true);
+        writer.NewLine = "\r\n";
+        WriteRow(writer, Header);
+        long count = 0;
+        var fields = new string?[Header.Length];
+        await foreach (var call in records.WithCancellation(cancellationToken))
+        {
+            fields[0] = call.Id;
+            fields[1] = call.CampaignId;
+            fields[2] = call.CampaignName;
+            fields[3] = call.To;
+            fields[4] = call.From;
+            fields[5] = CallQuery.CamelCase(call.Status.ToString());
+            fields[6] = Iso(call.Start);
+            fields[7] = call.End is { } end ? Iso(end) : null;
+            fields[8] = call.Duration.ToString(CultureInfo.InvariantCulture);
+            fields[9] = call.TalkTime.ToString(CultureInfo.InvariantCulture);
+            fields[10] = call.RecordingUrl;
+            fields[11] = call.Price.ToString(CultureInfo.InvariantCulture);
+            fields[12] = call.EnrichmentCost.ToString(CultureInfo.InvariantCulture);
+            fields[13] = call.CallerCountry;
+            fields[14] = call.CallerCarrier;
+            fields[15] = call.CallerLineType;
+            fields[16] = call.FirstTimeCaller ? "true" : "false";
+            WriteRow(writer, fields);
+            if (++count % FlushEvery == 0)
+            {
+                await writer.FlushAsync(cancellationToken);
+            }
+        }
+
+        await writer.FlushAsync(cancellationToken);
+        return count;
+    }
+
+    public static string Iso(DateTimeOffset instant) =>
+        instant.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
+
+    private static void WriteRow(TextWriter writer, IReadOnlyList<string?> fields)
+    {
+        for (var i = 0; i < fields.Count; i++)
+        {
+            if (i > 0)
+            {
+                writer.Write(',');
+            }
+
+            WriteField(writer, fields[i]);
+        }
+
+        writer.WriteLine();
+    }
+
+    private static void WriteField(TextWriter writer, string? value)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return;
+        }
+
+        if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
+        {
+            writer.Write(value);
+            return;
+        }
+
+        writer.Write('"');
+        writer.Write(value.Replace("\"", "\"\"", StringComparison.Ordinal));
+        writer.Write('"');
+    }
+}

@@ -1,0 +1,142 @@
+using Azure.Data.Tables;
+using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
+
+namespace CallTracking.Functions.Reporting;
+
+/// <summary>
+/// Campaign statistics from the hour aggregates only: a request reads at most (campaigns × hours in range) rows,
+/// whatever the number of calls. The range is widened to whole UTC hours (<see cref="CampaignStats.From"/> and
+/// <see cref="CampaignStats.To"/> say what was counted); for local dates in whole-hour zones that is the range asked for.
+/// </summary>
+public sealed class CampaignStatsService(ReportStore store, CampaignStore campaigns, TimeProvider time)
+{
+    private const int Parallelism = 8;
+
+    public DateTimeOffset Now => time.GetUtcNow();
+
+    /// <exception cref="ReportNotFoundException">No such campaign.</exception>
+    public async Task<CampaignStats> GetAsync(string campaignId, ReportRange range, CancellationToken cancellationToken)
+    {
+        var campaign = await campaigns.GetAsync(campaignId, cancellationToken)
+            ?? throw new ReportNotFoundException("campaign", $"Campaign '{campaignId}' does not exist.");
+        var report = await ReadAsync(campaign.Id, range, cancellationToken);
+        return report.ToStats(CampaignSummary.From(campaign), range, MonthlySpend.Prorate(campaign.MonthlySpend, range.From, range.To, range.TimeZone));
+    }
+
+    public async Task<AllCampaignStats> GetAllAsync(ReportRange range, CancellationToken cancellationToken)
+    {
+        var list = await campaigns.ListAsync(cancellationToken);
+        var reports = new RangeReport[list.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, list.Count),
+            new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
+            async (i, ct) => reports[i] = await ReadAsync(list[i].Id, range, ct));
+
+        var total = RangeReport.Empty(range);
+        decimal? totalSpend = null;
+        var perCampaign = new List<CampaignStats>(list.Count);
+        for (var i = 0; i < list.Count; i++)
+        {
+            var spend = MonthlySpend.Prorate(list[i].MonthlySpend, range.From, range.To, range.TimeZone);
+            perCampaign.Add(reports[i].ToStats(CampaignSummary.From(list[i]), range, spend));
+            total.Add(reports[i]);
+            totalSpend = spend is null ? totalSpend : (totalSpend ?? 0) + spend;
+        }
+
+        perCampaign.Sort((a, b) => b.Calls != a.Calls ? b.Calls.CompareTo(a.Calls) : string.CompareOrdinal(a.Campaign.Id, b.Campaign.Id));
+        return new AllCampaignStats(total.From, total.To, range.TimeZoneId, total.ToStats(null, range, totalSpend), perCampaign);
+    }
+
+    /// <summary>
+    /// Whole UTC days inside the range come from day rollups, the ragged ends from hour rows: a year is about
+    /// 365 + 48 rows. The three key ranges are read concurrently.
+    /// </summary>
+    private async Task<RangeReport> ReadAsync(string campaignId, ReportRange range, CancellationToken cancellationToken)
+    {
+        await store.EnsureCreatedAsync(cancellationToken);
+        var report = RangeReport.Empty(range);
+        var firstDay = new DateTimeOffset(report.From.UtcDateTime.Date, TimeSpan.Zero);
+        if (firstDay < report.From)
+        {
+            firstDay = firstDay.AddDays(1);
+        }
+
+        var lastDay = new DateTimeOffset(report.To.UtcDateTime.Date, TimeSpan.Zero);
+        var parts = firstDay < lastDay
+            ? new[]
+            {
+                ReadRowsAsync(store.QueryHoursAsync(campaignId, report.From, firstDay, cancellationToken)),
+                ReadRowsAsync(store.QueryDaysAsync(campaignId, firstDay, lastDay, cancellationToken)),
+                ReadRowsAsync(store.QueryHoursAsync(campaignId, lastDay, report.To, cancellationToken)),
+            }
+            : [ReadRowsAsync(store.QueryHoursAsync(campaignId, report.From, report.To, cancellationToken))];
+        foreach (var rows in await Task.WhenAll(parts))
+        {
+            foreach (var row in rows)
+            {
+                report.AddBucket(ReportKeys.BucketStart(row.RowKey), HourAggregate.FromEntity(row));
+            }
+        }
+
+        return report;
+    }
+
+    private static async Task<List<TableEntity>> ReadRowsAsync(IAsyncEnumerable<TableEntity> rows)
+    {
+        var list = new List<TableEntity>();
+        await foreach (var row in rows)
+        {
+            list.Add(row);
+        }
+
+        return list;
+    }
+}
+
+/// <summary>A lookup for something that does not exist (maps to 404).</summary>
+public sealed class ReportNotFoundException(string field, string message) : Exception(message)
+{
+    public string Field { get; } = field;
+}
+
+/// <summary>
+/// Media spend over the requested range, prorated by time from each local calendar month it overlaps
+/// (a full local month costs exactly the monthly spend; 1 of 30 days of a month costs 1/30 of it).
+/// </summary>
+public static class MonthlySpend
+{
+    public static decimal? Prorate(decimal? monthlySpend, DateTimeOffset from, DateTimeOffset to, TimeZoneInfo zone)
+    {
+        if (monthlySpend is not { } perMonth || to <= from)
+        {
+            return null;
+        }
+
+        var local = TimeZoneInfo.ConvertTime(from, zone);
+        var month = new DateOnly(local.Year, local.Month, 1);
+        decimal total = 0;
+        while (true)
+        {
+            var monthStart = ReportRange.LocalMidnight(month, zone);
+            if (monthStart >= to)
+            {
+                break;
+            }
+
+            var monthEnd = ReportRange.LocalMidnight(month.AddMonths(1), zone);
+            var overlap = (Min(to, monthEnd) - Max(from, monthStart)).Ticks;
+            if (overlap > 0)
+            {
+                total += perMonth * overlap / (monthEnd - monthStart).Ticks;
+            }
+
+            month = month.AddMonths(1);
+        }
+
+        return Math.Round(total, 6);
+    }
+
+    private static DateTimeOffset Min(DateTimeOffset a, DateTimeOffset b) => a < b ? a : b;
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+}

@@ -1,0 +1,252 @@
+using System.Net;
+using Azure;
+using Azure.Data.Tables;
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
+using Microsoft.Extensions.Logging;
+
+namespace CallTracking.Functions.Reporting;
+
+/// <summary>What a rebuild did.</summary>
+public sealed record RebuildResult(
+    DateTimeOffset From,
+    DateTimeOffset To,
+    long LedgerRowsScanned,
+    long CallsInRange,
+    int HoursRewritten,
+    int Campaigns);
+
+/// <summary>
+/// Recomputes the hour aggregates and CDR projection rows of a date range from the call ledger (after a bug fix, or
+/// for calls processed before reporting existed). The ledger is keyed by call id, so finding the calls of a range is
+/// a scan of the whole <c>Calls</c> table: O(all calls), acceptable for a rare admin command and cheaper than keeping
+/// a day index on the live path. Safe while the processor runs: each hour is rewritten with an ETag condition and
+/// recomputed if a call landed in it meanwhile.
+/// </summary>
+public sealed class ReportRebuilder(
+    TableServiceClient tableService,
+    ReportStore store,
+    CampaignStore campaigns,
+    CallStore calls,
+    ILogger<ReportRebuilder> logger)
+{
+    private readonly TableClient _ledger = tableService.GetTableClient(StorageNames.CallsTable);
+
+    public async Task<RebuildResult> RebuildAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await store.EnsureCreatedAsync(cancellationToken);
+        var fromHour = FloorHour(from);
+        var toHour = FloorHour(to) == to ? to : FloorHour(to).AddHours(1);
+
+        // 1. Every processed call of the range, from the ledger, grouped by campaign and hour.
+        var byCampaign = new Dictionary<string, Dictionary<string, Dictionary<string, CallEntry>>>(StringComparer.Ordinal);
+        long scanned = 0, inRange = 0;
+        // Tables cannot test for null; a comparison is false when the property is missing, so this keeps processed calls.
+        var processed = TableClient.CreateQueryFilter($"ProcessedAt ge {DateTimeOffset.UnixEpoch}");
+        await foreach (var call in _ledger.QueryAsync<CallRecord>(processed, maxPerPage: 1000, cancellationToken: cancellationToken))
+        {
+            scanned++;
+            if (CallEntry.From(call) is not { } entry || entry.Start < fromHour || entry.Start >= toHour)
+            {
+                continue;
+            }
+
+            inRange++;
+            var hours = byCampaign.TryGetValue(entry.CampaignId, out var h) ? h : byCampaign[entry.CampaignId] = new(StringComparer.Ordinal);
+            var entries = hours.TryGetValue(entry.HourKey, out var e) ? e : hours[entry.HourKey] = new(StringComparer.Ordinal);
+            entries[entry.CallId] = entry;
+        }
+
+        // 2. Hours to rewrite: those with ledger calls, and those whose existing rows the ledger no longer supports.
+        var partitions = new HashSet<string>(byCampaign.Keys, StringComparer.Ordinal) { ReportKeys.Unassigned };
+        foreach (var campaign in await campaigns.ListAsync(cancellationToken))
+        {
+            partitions.Add(campaign.Id);
+        }
+
+        var rewritten = 0;
+        foreach (var partition in partitions)
+        {
+            var ledgerHours = byCampaign.GetValueOrDefault(partition) ?? new(StringComparer.Ordinal);
+            var hourKeys = new SortedSet<string>(ledgerHours.Keys, StringComparer.Ordinal);
+            await foreach (var row in store.QueryHoursAsync(partition, fromHour, toHour, cancellationToken))
+            {
+                hourKeys.Add(row.RowKey);
+            }
+
+            await foreach (var row in store.QueryCallsAsync(partition, fromHour, toHour, null, null, 1000, cancellationToken))
+            {
+                hourKeys.Add(ReportKeys.HourKey(ReportKeys.StartOf(row.RowKey)));
+            }
+
+            var dayKeys = new SortedSet<string>(hourKeys.Select(h => ReportKeys.DayKey(ReportKeys.HourOf(h))), StringComparer.Ordinal);
+            await foreach (var row in store.QueryDaysAsync(partition, new DateTimeOffset(fromHour.UtcDateTime.Date, TimeSpan.Zero), toHour.AddDays(1), cancellationToken))
+            {
+                dayKeys.Add(row.RowKey);
+            }
+
+            foreach (var hourKey in hourKeys)
+            {
+                await RebuildHourAsync(partition, hourKey, ledgerHours.GetValueOrDefault(hourKey) ?? new(StringComparer.Ordinal), cancellationToken);
+                rewritten++;
+            }
+
+            foreach (var dayKey in dayKeys)
+            {
+                await RebuildDayAsync(partition, dayKey, cancellationToken);
+            }
+        }
+
+        logger.LogInformation("Rebuilt reports {From:o}..{To:o}: {Scanned} ledger rows scanned, {InRange} calls, {Hours} hours.",
+            fromHour, toHour, scanned, inRange, rewritten);
+        return new RebuildResult(fromHour, toHour, scanned, inRange, rewritten, byCampaign.Count);
+    }
+
+    private async Task RebuildHourAsync(string partition, string hourKey, Dictionary<string, CallEntry> ledgerEntries, CancellationToken cancellationToken)
+    {
+        var hourStart = ReportKeys.HourOf(hourKey);
+        for (var attempt = 1; ; attempt++)
+        {
+            var hourRow = await store.GetAsync(partition, hourKey, cancellationToken);
+            var entries = new Dictionary<string, CallEntry>(ledgerEntries, StringComparer.Ordinal);
+            var stale = new List<string>();
+
+            // Calls applied meanwhile (or missed by the scan) are in the projection: take them from the ledger too.
+            await foreach (var row in store.QueryCallsAsync(partition, hourStart, hourStart.AddHours(1), null, null, 1000, cancellationToken))
+            {
+                var callId = ReportKeys.CallIdOf(row.RowKey);
+                if (!entries.ContainsKey(callId))
+                {
+                    var call = await calls.GetAsync(callId, cancellationToken);
+                    if (call is not null && CallEntry.From(call) is { } entry && entry.CampaignId == partition && entry.HourKey == hourKey)
+                    {
+                        entries[callId] = entry;
+                    }
+                }
+
+                if (!entries.TryGetValue(callId, out var current) || current.CallKey != row.RowKey)
+                {
+                    stale.Add(row.RowKey); // the call is gone, or now starts elsewhere
+                }
+            }
+
+            var aggregate = new HourAggregate();
+            var actions = new List<TableTransactionAction>();
+            foreach (var entry in entries.Values)
+            {
+                aggregate.Apply(entry, +1);
+                actions.Add(new(TableTransactionActionType.UpsertReplace, entry.ToProjectionRow()));
+                actions.Add(new(TableTransactionActionType.UpsertReplace, entry.ToIndexRow()));
+            }
+
+            foreach (var key in stale)
+            {
+                actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, key), ETag.All));
+                var callId = ReportKeys.CallIdOf(key);
+                if (!entries.ContainsKey(callId))
+                {
+                    var index = await store.GetAsync(partition, ReportKeys.IndexKey(callId), cancellationToken);
+                    if (index?.GetString("CallKey") == key)
+                    {
+                        actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, ReportKeys.IndexKey(callId)), index.ETag));
+                    }
+                }
+            }
+
+            // Projection and marker rows are idempotent upserts; only the hour row needs the ETag guard, last.
+            foreach (var chunk in actions.Chunk(100))
+            {
+                await SubmitIgnoringMissingAsync(chunk, cancellationToken);
+            }
+
+            TableTransactionAction? hourAction = hourRow is null
+                ? aggregate.IsEmpty ? null : new(TableTransactionActionType.Add, aggregate.ToEntity(partition, hourKey))
+                : aggregate.IsEmpty
+                    ? new(TableTransactionActionType.Delete, new TableEntity(partition, hourKey), hourRow.ETag)
+                    : new(TableTransactionActionType.UpdateReplace, aggregate.ToEntity(partition, hourKey), hourRow.ETag);
+            if (hourAction is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await store.Table.SubmitTransactionAsync([hourAction], cancellationToken);
+                return;
+            }
+            catch (TableTransactionFailedException ex) when (IsRace(ex.Status) && attempt < 30)
+            {
+                // The processor applied a call to this hour meanwhile: recompute the hour.
+            }
+        }
+    }
+
+    /// <summary>
+    /// Re-sums a day rollup from its hour rows. The processor changes an hour and its day in one transaction, so
+    /// if the day row is unchanged between our read and our write, the hours we summed were current.
+    /// </summary>
+    private async Task RebuildDayAsync(string partition, string dayKey, CancellationToken cancellationToken)
+    {
+        var dayStart = ReportKeys.DayOf(dayKey);
+        for (var attempt = 1; ; attempt++)
+        {
+            var dayRow = await store.GetAsync(partition, dayKey, cancellationToken);
+            var day = ReportKeys.NewAggregate(dayKey);
+            await foreach (var row in store.QueryHoursAsync(partition, dayStart, dayStart.AddDays(1), cancellationToken))
+            {
+                day.Add(HourAggregate.FromEntity(row), 4 * ReportKeys.HourOf(row.RowKey).Hour);
+            }
+
+            TableTransactionAction? action = dayRow is null
+                ? day.IsEmpty ? null : new(TableTransactionActionType.Add, day.ToEntity(partition, dayKey))
+                : day.IsEmpty
+                    ? new(TableTransactionActionType.Delete, new TableEntity(partition, dayKey), dayRow.ETag)
+                    : new(TableTransactionActionType.UpdateReplace, day.ToEntity(partition, dayKey), dayRow.ETag);
+            if (action is null)
+            {
+                return;
+            }
+
+            try
+            {
+                await store.Table.SubmitTransactionAsync([action], cancellationToken);
+                return;
+            }
+            catch (TableTransactionFailedException ex) when (IsRace(ex.Status) && attempt < 30)
+            {
+            }
+        }
+    }
+
+    private async Task SubmitIgnoringMissingAsync(TableTransactionAction[] chunk, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.Table.SubmitTransactionAsync(chunk, cancellationToken);
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is (int)HttpStatusCode.NotFound or (int)HttpStatusCode.PreconditionFailed)
+        {
+            // A stale row vanished or its marker moved meanwhile; retry the rest one by one.
+            foreach (var action in chunk)
+            {
+                try
+                {
+                    await store.Table.SubmitTransactionAsync([action], cancellationToken);
+                }
+                catch (TableTransactionFailedException one) when (one.Status is (int)HttpStatusCode.NotFound or (int)HttpStatusCode.PreconditionFailed)
+                {
+                }
+            }
+        }
+    }
+
+    private static bool IsRace(int status) =>
+        status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound;
+
+    internal static DateTimeOffset FloorHour(DateTimeOffset instant)
+    {
+        var utc = instant.ToUniversalTime();
+        return new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero);
+    }
+}

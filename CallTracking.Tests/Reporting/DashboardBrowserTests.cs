@@ -1,0 +1,139 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Common;
+using CallTracking.Tests.Infrastructure;
+using Microsoft.Playwright;
+using Xunit;
+
+namespace CallTracking.Tests.Reporting;
+
+/// <summary>The app through the local host with function keys enforced, as in Azure.</summary>
+public sealed class KeyedFunctionsHostFixture : FunctionsHostFixture
+{
+    public const string FunctionKey = "dashboard-test-key";
+
+    protected override bool RequireKeys => true;
+
+    protected override void ConfigureSettings(IDictionary<string, string?> settings)
+    {
+        base.ConfigureSettings(settings);
+        settings["LocalHost__FunctionKey"] = FunctionKey;
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class KeyedFunctionsHostCollection : ICollectionFixture<KeyedFunctionsHostFixture>
+{
+    public const string Name = "KeyedFunctionsHost";
+}
+
+/// <summary>
+/// Loads the dashboard from the running app in headless Chromium (Debian's <c>chromium</c>, never a downloaded
+/// browser): the page asks for the key, renders charts whose totals match the stats API, masks callers, and
+/// downloads the CSV. Leaves a screenshot in <c>artifacts/dashboard/</c>.
+/// </summary>
+[Collection(KeyedFunctionsHostCollection.Name)]
+public class DashboardBrowserTests(KeyedFunctionsHostFixture app)
+{
+    private const string ChromiumPath = "/usr/bin/chromium";
+
+    [Fact]
+    public async Task Dashboard_renders_the_right_totals_and_downloads_the_CSV()
+    {
+        Assert.True(File.Exists(ChromiumPath), "Debian's chromium is needed: apt-get install -y chromium (scripts/test does it).");
+
+        // Calls of September 2024 in two campaigns, processed as the pipeline would.
+        await using var services = TestServices.Create(app.Azurite);
+        var data = new ReportingFixtures(services);
+        var campaignA = await data.CampaignAsync(name: "Radio, \"morning\" slot", monthlySpend: 900m);
+        var campaignB = await data.CampaignAsync(name: "Search ads");
+        var start = new DateTimeOffset(2024, 9, 1, 0, 0, 0, TimeSpan.Zero);
+        var calls = ReportingFixtures.MonthOfCalls(77, campaignA.Id, start, 45).Concat(ReportingFixtures.MonthOfCalls(78, campaignB.Id, start, 30)).ToList();
+        calls[0].CallerNumber = "+12025550188";
+        await data.ProcessAsync(calls);
+        const string range = "from=2024-09-01&to=2024-09-30&tz=UTC";
+
+        // The APIs need the key; the page does not.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await app.Client.GetAsync("api/stats?" + range)).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await app.Client.GetAsync("api/dashboard")).StatusCode);
+        var request = new HttpRequestMessage(HttpMethod.Get, "api/stats?" + range);
+        request.Headers.Add("x-functions-key", KeyedFunctionsHostFixture.FunctionKey);
+        var statsResponse = await app.Client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, statsResponse.StatusCode);
+        var stats = await statsResponse.Content.ReadFromJsonAsync<JsonElement>();
+        var totalCalls = stats.GetProperty("totals").GetProperty("calls").GetInt64();
+        Assert.Equal(calls.Count, totalCalls); // this collection has its own Azurite
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            AcceptDownloads = true,
+            ViewportSize = new ViewportSize { Width = 1280, Height = 1800 },
+            TimezoneId = "UTC",
+        });
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(new Uri(app.Host.BaseAddress, "api/dashboard#" + range).ToString());
+
+        // The page asks for the key once and keeps it for the tab.
+        await page.Locator("#key-input").FillAsync(KeyedFunctionsHostFixture.FunctionKey);
+        await page.Locator("#key-form button[type=submit]").ClickAsync();
+        await page.WaitForSelectorAsync("body[data-loaded=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        Assert.Equal(KeyedFunctionsHostFixture.FunctionKey, await page.EvaluateAsync<string>("sessionStorage.getItem('calltracking.functionKey')"));
+
+        Assert.Equal(totalCalls.ToString("N0", System.Globalization.CultureInfo.GetCultureInfo("en-US")), await page.Locator("#kpi-calls").InnerTextAsync());
+        Assert.Equal(totalCalls, await ChartSumAsync(page, "outcome-chart", allDatasets: false));
+        Assert.Equal(totalCalls, await ChartSumAsync(page, "timeline-chart", allDatasets: false)); // the "Calls" line
+        Assert.Equal(totalCalls, await ChartSumAsync(page, "hour-chart", allDatasets: true)); // answered + missed + other
+        Assert.Equal(stats.GetProperty("totals").GetProperty("answered").GetInt64(),
+            await page.EvaluateAsync<long>("Chart.getChart('outcome-chart').data.datasets[0].data[0]"));
+        Assert.True(await page.Locator($"article.card[data-campaign='{campaignA.Id}']").IsVisibleAsync());
+        Assert.Contains(campaignA.Name, await page.Locator($"article.card[data-campaign='{campaignA.Id}'] h3").InnerTextAsync());
+
+        // Selecting a campaign reads its own stats; callers are masked until revealed.
+        await page.Locator($"article.card[data-campaign='{campaignA.Id}']").ClickAsync();
+        await WaitUntilAsync(page, $"() => !!window.dashboard.stats && window.dashboard.stats.campaign.id === '{campaignA.Id}'");
+        Assert.Equal(45, await ChartSumAsync(page, "outcome-chart", allDatasets: false));
+        await page.WaitForSelectorAsync($"tr[data-call='{calls[0].PartitionKey}']");
+        var callerCell = page.Locator($"tr[data-call='{calls[0].PartitionKey}'] td.caller");
+        Assert.Equal("+120******88", await callerCell.InnerTextAsync());
+        await page.Locator("#reveal").ClickAsync();
+        Assert.Equal("+12025550188", await callerCell.InnerTextAsync());
+
+        Directory.CreateDirectory(RepositoryPaths.Combine("artifacts", "dashboard"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = RepositoryPaths.Combine("artifacts", "dashboard", "dashboard.png"), FullPage = true });
+
+        // The CSV button downloads this campaign's calls (the link carries the key as ?code=).
+        var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#csv").ClickAsync());
+        var path = await download.PathAsync();
+        var rows = Rfc4180.Parse(await File.ReadAllTextAsync(path));
+        Assert.Equal(46, rows.Count);
+        Assert.All(rows.Skip(1), r => Assert.Equal(campaignA.Name, r[2]));
+        Assert.Equal(calls.Where(c => c.CampaignId == campaignA.Id).Select(c => c.PartitionKey).Order(), rows.Skip(1).Select(r => r[0]).Order());
+
+        await page.SetViewportSizeAsync(390, 844); // a phone
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = RepositoryPaths.Combine("artifacts", "dashboard", "dashboard-phone.png"), FullPage = true });
+    }
+
+    // WaitForFunctionAsync evaluates with eval(), which the page's Content-Security-Policy rightly forbids: poll instead.
+    private static async Task WaitUntilAsync(IPage page, string predicate)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !await page.EvaluateAsync<bool>(predicate); await Task.Delay(100))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "Timed out waiting for " + predicate);
+        }
+    }
+
+    private static Task<long> ChartSumAsync(IPage page, string canvasId, bool allDatasets) =>
+        page.EvaluateAsync<long>(
+            "([id, all]) => { const c = Chart.getChart(id); const sets = all ? c.data.datasets : [c.data.datasets[0]];"
+            + " return sets.reduce((s, d) => s + d.data.reduce((a, b) => a + b, 0), 0); }",
+            new object[] { canvasId, allDatasets });
+}

@@ -1,0 +1,336 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Azure.Data.Tables;
+using CallTracking.Functions;
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
+using CallTracking.Functions.Reporting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+// Usage: dotnet run -c Release --project bench/CallTracking.ReportingBench -- [stats] [csv] [--connection <storage connection string>]
+// Without --connection it starts its own in-memory Azurite from the repository's node_modules (run 'npm ci' first).
+var run = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+if (run.Count == 0)
+{
+    run = ["stats", "csv"];
+}
+
+var connectionIndex = Array.IndexOf(args, "--connection");
+using var azurite = connectionIndex >= 0 ? null : await Azurite.StartAsync();
+var connection = connectionIndex >= 0 ? args[connectionIndex + 1] : azurite!.ConnectionString;
+
+var configuration = new ConfigurationBuilder()
+    .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.StorageConnection] = connection })
+    .Build();
+var services = new ServiceCollection()
+    .AddSingleton<IConfiguration>(configuration)
+    .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
+    .AddCallTrackingApp()
+    .BuildServiceProvider();
+await services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
+var campaigns = services.GetRequiredService<CampaignStore>();
+var table = services.GetRequiredService<ReportStore>().Table;
+
+if (run.Contains("stats"))
+{
+    await StatsBench.RunAsync(services, campaigns, table);
+}
+
+if (run.Contains("csv"))
+{
+    await CsvBench.RunAsync(services, campaigns, table);
+}
+
+internal static class StatsBench
+{
+    private const int CallsPerYear = 1_000_000;
+    private static readonly int Runs = int.TryParse(Environment.GetEnvironmentVariable("BENCH_RUNS"), out var r) ? r : 40;
+
+    public static async Task RunAsync(IServiceProvider services, CampaignStore campaigns, TableClient table)
+    {
+        var campaign = await NewCampaignAsync(campaigns, "bench-stats");
+        var yearStart = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var hours = (int)(yearStart.AddYears(1) - yearStart).TotalHours;
+
+        // 1,000,000 calls generated as their hour aggregates (what the processor would have written), not as a
+        // million ledger writes: the read path only ever sees the hour rows.
+        var watch = Stopwatch.StartNew();
+        var random = new Random(42);
+        var rows = new List<TableTransactionAction>(100);
+        long total = 0;
+        var callers = Enumerable.Range(0, 300_000).Select(i => "+1202" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
+        var day = new HourAggregate(HourAggregate.QuartersPerDay);
+        for (var h = 0; h < hours; h++)
+        {
+            var start = yearStart.AddHours(h);
+            var calls = (int)((long)CallsPerYear * (h + 1) / hours - (long)CallsPerYear * h / hours);
+            var aggregate = new HourAggregate();
+            for (var i = 0; i < calls; i++)
+            {
+                aggregate.Apply(new CallEntry
+                {
+                    CallId = "x",
+                    CampaignId = campaign.Id,
+                    Start = start.AddSeconds(random.Next(3600)),
+                    Outcome = (CallOutcome)random.Next(8),
+                    TalkSeconds = random.Next(600),
+                    DurationSeconds = random.Next(700),
+                    CarrierCostMicros = random.Next(100_000),
+                    FirstTimeCaller = random.Next(3) == 0,
+                    CallerNumber = callers[random.Next(callers.Length)],
+                    CallerCountry = random.Next(4) switch { 0 => "US", 1 => "GB", 2 => "DE", _ => "CA" },
+                    CallerLineType = random.Next(2) == 0 ? "mobile" : "landline",
+                }, +1);
+            }
+
+            total += calls;
+            rows.Add(new(TableTransactionActionType.UpsertReplace, aggregate.ToEntity(campaign.Id, ReportKeys.HourKey(start))));
+            day.Add(aggregate, 4 * start.Hour);
+            if (start.Hour == 23)
+            {
+                rows.Add(new(TableTransactionActionType.UpsertReplace, day.ToEntity(campaign.Id, ReportKeys.DayKey(start))));
+                day = new HourAggregate(HourAggregate.QuartersPerDay);
+            }
+
+            if (rows.Count >= 99 || h == hours - 1)
+            {
+                await table.SubmitTransactionAsync(rows);
+                rows.Clear();
+            }
+        }
+
+        Console.WriteLine($"stats: wrote {hours:N0} hour rows (+ day rollups) for {total:N0} calls in {watch.Elapsed.TotalSeconds:F1} s");
+
+        var stats = services.GetRequiredService<CampaignStatsService>();
+        var range = ReportRange.Parse("2025-01-01", "2025-12-31", "America/New_York", DateTimeOffset.UtcNow);
+        var first = await stats.GetAsync(campaign.Id, range, default);
+        Console.WriteLine($"stats: {first.Calls:N0} calls, {first.UniqueCallers:N0} unique callers (exact pool: {callers.Length:N0}), {first.ByDay.Count} days");
+        for (var i = 0; i < 3; i++)
+        {
+            await stats.GetAsync(campaign.Id, range, default);
+        }
+
+        var samples = new List<double>();
+        for (var i = 0; i < Runs; i++)
+        {
+            watch.Restart();
+            await stats.GetAsync(campaign.Id, range, default);
+            samples.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        samples.Sort();
+        Console.WriteLine($"stats: full-year GET over {samples.Count} runs: p50 {Percentile(samples, 50):F0} ms, p95 {Percentile(samples, 95):F0} ms, p99 {Percentile(samples, 99):F0} ms, max {samples[^1]:F0} ms");
+
+        var month = ReportRange.Parse("2025-03-01", "2025-03-31", "America/New_York", DateTimeOffset.UtcNow);
+        samples.Clear();
+        for (var i = 0; i < Runs; i++)
+        {
+            watch.Restart();
+            await stats.GetAsync(campaign.Id, month, default);
+            samples.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        samples.Sort();
+        Console.WriteLine($"stats: one-month GET: p50 {Percentile(samples, 50):F0} ms, p99 {Percentile(samples, 99):F0} ms");
+    }
+
+    public static double Percentile(List<double> sorted, int p) =>
+        sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
+
+    public static async Task<Campaign> NewCampaignAsync(CampaignStore campaigns, string prefix)
+    {
+        var campaign = new Campaign
+        {
+            Id = $"{prefix}-{Guid.NewGuid():N}"[..(prefix.Length + 9)],
+            Name = prefix,
+            TrackingNumber = "+4420" + Random.Shared.Next(10000000, 99999999),
+            AgentNumber = "+14155550101",
+            MonthlySpend = 5000,
+        };
+        await campaigns.SaveAsync([campaign]);
+        return campaign;
+    }
+}
+
+internal static class CsvBench
+{
+    private const int Rows = 100_000;
+
+    public static async Task RunAsync(IServiceProvider services, CampaignStore campaigns, TableClient table)
+    {
+        var campaign = await StatsBench.NewCampaignAsync(campaigns, "bench-csv");
+        var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        var watch = Stopwatch.StartNew();
+        var random = new Random(7);
+        var batches = Enumerable.Range(0, Rows / 100).Select(b => Enumerable.Range(b * 100, 100).Select(i => new TableTransactionAction(
+            TableTransactionActionType.UpsertReplace,
+            new CallEntry
+            {
+                CallId = $"CON-{i:D8}-{Guid.NewGuid():N}",
+                CampaignId = campaign.Id,
+                Start = start.AddSeconds(i * 300L),
+                End = start.AddSeconds((i * 300L) + 95),
+                TrackingNumber = "+442079460000",
+                CallerNumber = "+1202" + random.Next(10_000_000).ToString("D7", CultureInfo.InvariantCulture),
+                Outcome = (CallOutcome)random.Next(8),
+                DurationSeconds = 95,
+                TalkSeconds = 80,
+                RecordingUrl = "https://api.nexmo.com/v1/files/" + Guid.NewGuid(),
+                CarrierCostMicros = random.Next(100_000),
+                CallerCountry = "US",
+                CallerCarrier = "Acme, \"Mobile\"",
+                CallerLineType = "mobile",
+            }.ToProjectionRow())).ToList()).ToList();
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            async (batch, ct) => await table.SubmitTransactionAsync(batch, ct));
+        Console.WriteLine($"csv: wrote {Rows:N0} projection rows in {watch.Elapsed.TotalSeconds:F1} s");
+
+        var records = services.GetRequiredService<CallRecordsService>();
+        var query = CallQuery.Parse(new Dictionary<string, string?>
+        {
+            ["campaign"] = campaign.Id,
+            ["from"] = "2025-01-01",
+            ["to"] = "2025-12-31",
+        }, "US", DateTimeOffset.UtcNow, pageParameters: false);
+        for (var run = 1; run <= 2; run++)
+        {
+            var counting = new CountingStream();
+            var before = GC.GetTotalAllocatedBytes(precise: false);
+            watch.Restart();
+            var written = await CallCsvWriter.WriteAsync(counting, await records.ExportAsync(query, default), default);
+            var seconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine($"csv: run {run}: {written:N0} rows, {counting.Length / 1024.0 / 1024.0:F1} MiB in {seconds:F2} s = {written / seconds:N0} rows/s; " +
+                              $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MiB, allocated {(GC.GetTotalAllocatedBytes(false) - before) / 1024 / 1024} MiB");
+        }
+    }
+
+    /// <summary>Discards what is written and counts it: measures the export, not a disk.</summary>
+    private sealed class CountingStream : Stream
+    {
+        private long _length;
+
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => _length;
+
+        public override long Position { get => _length; set => throw new NotSupportedException(); }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => _length += count;
+
+        public override void Write(ReadOnlySpan<byte> buffer) => _length += buffer.Length;
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            _length += buffer.Length;
+            return ValueTask.CompletedTask;
+        }
+    }
+}
+
+/// <summary>An in-memory Azurite on free ports, from the repository's node_modules.</summary>
+internal sealed class Azurite : IDisposable
+{
+    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    private readonly Process _process;
+    private readonly int _blob;
+    private readonly int _queue;
+    private readonly int _table;
+
+    private Azurite(Process process, int blob, int queue, int table)
+    {
+        _process = process;
+        _blob = blob;
+        _queue = queue;
+        _table = table;
+    }
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};" +
+        $"BlobEndpoint=http://127.0.0.1:{_blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_queue}/devstoreaccount1;" +
+        $"TableEndpoint=http://127.0.0.1:{_table}/devstoreaccount1;";
+
+    public static async Task<Azurite> StartAsync()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "CallTracking.sln")))
+        {
+            root = root.Parent;
+        }
+
+        var executable = Path.Combine(root?.FullName ?? ".", "node_modules", ".bin", "azurite");
+        if (!File.Exists(executable))
+        {
+            throw new InvalidOperationException($"{executable} not found: run 'npm ci' in the repository root.");
+        }
+
+        int[] ports = [FreePort(), FreePort(), FreePort()];
+        var info = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[]
+                 {
+                     "--blobHost", "127.0.0.1", "--blobPort", ports[0].ToString(CultureInfo.InvariantCulture),
+                     "--queueHost", "127.0.0.1", "--queuePort", ports[1].ToString(CultureInfo.InvariantCulture),
+                     "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(CultureInfo.InvariantCulture),
+                     "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl", "--inMemoryPersistence",
+                 })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start Azurite.");
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
+        {
+            try
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync(IPAddress.Loopback, ports[2]);
+                break;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
+            {
+            }
+        }
+
+        return new Azurite(process, ports[0], ports[1], ports[2]);
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            _process.WaitForExit();
+        }
+
+        _process.Dispose();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
