@@ -55,6 +55,17 @@ public sealed class VonageRequestSigner(string signatureSecret, string apiKey = 
     public string Sign(string payloadHash, Action<Utf8JsonWriter>? extraClaims = null, long? issuedAt = null, string? jti = null) =>
         SignRaw(Header, WriteClaims(payloadHash, extraClaims, issuedAt ?? _time.GetUtcNow().ToUnixTimeSeconds(), jti ?? Guid.NewGuid().ToString()), _key);
 
+    /// <summary>Signs an arbitrary claims set (and header) with this signer's secret; the sweep forges tokens with it.</summary>
+    public string SignClaims(ReadOnlySpan<byte> claimsJson, ReadOnlySpan<byte> headerJson = default) =>
+        SignRaw(headerJson.IsEmpty ? Header : headerJson, claimsJson, _key);
+
+    /// <summary>HMAC-SHA512 over the same input, for alg-confusion tests.</summary>
+    public string SignClaimsHs512(ReadOnlySpan<byte> claimsJson)
+    {
+        var input = Base64Url.EncodeToString("""{"alg":"HS512","typ":"JWT"}"""u8) + "." + Base64Url.EncodeToString(claimsJson);
+        return input + "." + Base64Url.EncodeToString(HMACSHA512.HashData(_key, Encoding.ASCII.GetBytes(input)));
+    }
+
     /// <summary>Signs an arbitrary header and claims set with HS256 and the given key.</summary>
     public static string SignRaw(ReadOnlySpan<byte> headerJson, ReadOnlySpan<byte> claimsJson, ReadOnlySpan<byte> key)
     {
