@@ -6,6 +6,12 @@ public enum SweepExpectation
     /// <summary>A 4xx with an <c>application/problem+json</c> body.</summary>
     Problem,
 
+    /// <summary>
+    /// A filter value that is legal but hostile (quotes, OData or SQL fragments): a 4xx problem, or a 2xx that
+    /// returns none of the data stored by others (the injection did not widen the query).
+    /// </summary>
+    ProblemOrNoLeak,
+
     /// <summary>Call-control endpoints: a valid NCCO (200, JSON array of actions) or a 4xx problem; never a 5xx.</summary>
     SafeNcco,
 }

@@ -421,74 +421,99 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
         ["whisperText"] = "Sweep call",
     };
 
-    // ---------- POST /api/admin/replay ----------
+    // ---------- POST /api/admin/replay?call=id ----------
 
     private IEnumerable<HostileRequest> Replay()
     {
-        foreach (var (name, body) in BrokenJson().Where(b => b.Name != "text \"{}\"" && b.Name != "text \"\""))
+        // Only the call id is input here; a well-formed unknown id is a legitimate no-op, so only bad ids are sent.
+        foreach (var injection in Injections.Where(i => i.Length == 0 || i.Length > 100 || i.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))))
         {
-            yield return new HostileRequest("json: " + name, "replay", HttpMethod.Post, "api/admin/replay", body, "application/json", null, SweepExpectation.Problem);
-        }
-
-        foreach (var injection in Injections.Where(i => i.Length > 0))
-        {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new { callIds = new[] { "CON-" + marker + injection }, max = -1 });
-            yield return new HostileRequest($"callIds = {Describe(injection)}", "replay", HttpMethod.Post, "api/admin/replay", body, "application/json", null, SweepExpectation.Problem);
-        }
-
-        foreach (var max in new object[] { -1, 0, "ten", 1e12, new[] { 1 }, int.MaxValue + 1L })
-        {
-            var body = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object?> { ["max"] = max });
-            yield return new HostileRequest($"max = {max}", "replay", HttpMethod.Post, "api/admin/replay", body, "application/json", null, SweepExpectation.Problem);
+            yield return new HostileRequest($"call = {Describe(injection)}", "replay", HttpMethod.Post,
+                "api/admin/replay?call=" + Uri.EscapeDataString(injection.Length > 3000 ? injection[..3000] : injection), [], "application/json", null,
+                SweepExpectation.Problem);
         }
     }
 
-    // ---------- Reporting: stats, call listing, deliveries ----------
+    // ---------- Reporting: stats, call records (JSON and CSV), deliveries, rebuild ----------
 
     private IEnumerable<HostileRequest> Reporting()
     {
         var campaign = existingCampaignId ?? Id("none");
-        HostileRequest Get(string endpoint, string name, string pathAndQuery, bool routeMayNotMatch = false, bool tooBig = false) =>
-            new(name, endpoint, HttpMethod.Get, pathAndQuery, null, null, null, SweepExpectation.Problem)
+        HostileRequest Get(string endpoint, string name, string pathAndQuery, SweepExpectation expect = SweepExpectation.Problem,
+            bool routeMayNotMatch = false, bool tooBig = false) =>
+            new(name, endpoint, HttpMethod.Get, pathAndQuery, null, null, null, expect)
             {
                 RouteMayNotMatch = routeMayNotMatch,
                 ServerMayRefuse = tooBig,
             };
 
-        var badValues = new[]
+        var rangeTargets = new (string Endpoint, string Path)[]
         {
-            "yesterday", "2026-13-45", "2026-02-30T00:00:00Z", "0000-00-00", "99999-01-01", "-1", "1e309", "%27%20or%201%3D1", "%24filter",
-            "2026-01-01T00:00:00Z%27", "%00", "%F0%9F%98%80", "null", "[]", new string('9', 400),
+            ("stats", $"api/campaigns/{campaign}/stats"), ("stats", "api/stats"), ("calls", $"api/calls?campaign={campaign}"),
+            ("calls.csv", $"api/calls.csv?campaign={campaign}"),
         };
-        foreach (var value in badValues)
+        var badDates = new[]
         {
-            yield return Get("stats", $"from = {value}", $"api/campaigns/{campaign}/stats?from={value}&to=2026-12-01T00:00:00Z");
-            yield return Get("stats", $"to = {value}", $"api/campaigns/{campaign}/stats?from=2026-11-01T00:00:00Z&to={value}");
-            yield return Get("calls", $"from = {value}", $"api/calls?campaignId={campaign}&from={value}");
-            yield return Get("calls", $"to = {value}", $"api/calls?campaignId={campaign}&to={value}");
-            yield return Get("calls", $"pageSize = {value}", $"api/calls?campaignId={campaign}&pageSize={value}");
-            yield return Get("calls", $"continuationToken = {value}", $"api/calls?campaignId={campaign}&continuationToken={value}");
+            "yesterday", "2026-13-45", "2026-02-30", "2026-02-30T00:00:00Z", "0000-00-00", "99999-01-01", "-1", "1e309", "%27%20or%201%3D1",
+            "%24filter", "2026-01-01T00:00:00Z%27", "%00", "%F0%9F%98%80", "null", "[]", new string('9', 400),
+        };
+        foreach (var (endpoint, path) in rangeTargets)
+        {
+            var join = path.Contains('?', StringComparison.Ordinal) ? "&" : "?";
+            foreach (var value in badDates)
+            {
+                yield return Get(endpoint, $"{path} from = {value[..Math.Min(30, value.Length)]}", $"{path}{join}from={value}&to=2026-12-01T00:00:00Z");
+                yield return Get(endpoint, $"{path} to = {value[..Math.Min(30, value.Length)]}", $"{path}{join}from=2026-11-01T00:00:00Z&to={value}");
+            }
+
+            foreach (var tz in new[] { "Mars%2FOlympus", "..%2F..%2Fetc%2Flocaltime", "%27", "UTC%00", new string('Z', 300) })
+            {
+                yield return Get(endpoint, $"{path} tz = {tz[..Math.Min(30, tz.Length)]}", $"{path}{join}tz={tz}");
+            }
+
+            yield return Get(endpoint, $"{path} from after to", $"{path}{join}from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z");
+            yield return Get(endpoint, $"{path} ten-year range", $"{path}{join}from=2016-01-01&to=2026-01-01");
         }
 
-        yield return Get("stats", "from after to", $"api/campaigns/{campaign}/stats?from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z");
-        yield return Get("stats", "ten-year range", $"api/campaigns/{campaign}/stats?from=2016-01-01T00:00:00Z&to=2026-01-01T00:00:00Z");
-        yield return Get("calls", "from after to", $"api/calls?campaignId={campaign}&from=2026-12-01T00:00:00Z&to=2026-11-01T00:00:00Z");
-        foreach (var size in new[] { "0", "-5", "100000", "2.5", "0x10" })
+        foreach (var endpoint in new[] { "calls", "calls.csv" })
         {
-            yield return Get("calls", $"pageSize {size}", $"api/calls?campaignId={campaign}&pageSize={size}");
+            var path = "api/" + endpoint;
+            foreach (var (name, value) in new[]
+                     {
+                         ("limit", "0"), ("limit", "-5"), ("limit", "100000"), ("limit", "2.5"), ("limit", "0x10"), ("limit", "abc"),
+                         ("offset", "-1"), ("offset", "10000000"), ("offset", "x"), ("status", "exploded"), ("status", "1"),
+                         ("status", "%27%20or%201%3D1"), ("caller", "not-a-number"), ("caller", "%27%20OR%20%271%27%3D%271"),
+                         ("caller", "%2B999999999999999999999"), ("continuation", "eyJ9"), ("continuation", "!!!"),
+                         ("continuation", Uri.EscapeDataString(Convert.ToBase64String("' or PartitionKey ne ''"u8))),
+                         ("continuation", Uri.EscapeDataString(Convert.ToBase64String("{\"pk\":\"../x\",\"rk\":1}"u8))),
+                         ("continuation", new string('A', 4000)), ("campaign", ""), ("campaign", "a%2Fb"), ("campaign", "a%23b"),
+                         ("campaign", "a%3Fb"), ("campaign", "a%5Cb"), ("campaign", "%0A"), ("campaign", new string('c', 65)),
+                     })
+            {
+                if (endpoint == "calls.csv" && name is "offset" or "continuation")
+                {
+                    continue; // not parameters of the export
+                }
+
+                yield return Get(endpoint, $"{name} = {value[..Math.Min(30, value.Length)]}", $"{path}?{name}={value}");
+            }
+
+            foreach (var injection in Injections.Where(i => i.Length is > 0 and <= 64 && !i.Any(c => c is '/' or '\\' or '#' or '?' || char.IsControl(c))))
+            {
+                // Legal as a filter value: must not widen the query.
+                yield return Get(endpoint, $"campaign = {Describe(injection)}", $"{path}?campaign={Uri.EscapeDataString(injection)}",
+                    SweepExpectation.ProblemOrNoLeak);
+            }
         }
 
-        foreach (var token in new[] { "eyJ9", Convert.ToBase64String("' or PartitionKey ne ''"u8), Convert.ToBase64String("{\"pk\":\"../x\",\"rk\":1}"u8), "!!!", new string('A', 4000) })
+        foreach (var value in new[] { "yesterday", "2026-02-30", "%27" })
         {
-            yield return Get("calls", $"forged continuation token {token[..Math.Min(20, token.Length)]}", $"api/calls?campaignId={campaign}&continuationToken={Uri.EscapeDataString(token)}");
+            yield return new HostileRequest($"rebuild from = {value}", "rebuild", HttpMethod.Post, $"api/reports/rebuild?from={value}", [], "application/json",
+                null, SweepExpectation.Problem);
         }
 
-        foreach (var injection in Injections.Where(i => i.Length is > 0 and < 500))
-        {
-            var escaped = Uri.EscapeDataString(injection);
-            yield return Get("calls", $"campaignId = {Describe(injection)}", $"api/calls?campaignId={escaped}");
-            yield return Get("calls", $"outcome = {Describe(injection)}", $"api/calls?campaignId={campaign}&outcome={escaped}");
-        }
+        yield return new HostileRequest("rebuild ten-year range", "rebuild", HttpMethod.Post, "api/reports/rebuild?from=2016-01-01&to=2026-01-01", [],
+            "application/json", null, SweepExpectation.Problem);
 
         foreach (var trick in PathTricks)
         {
@@ -497,8 +522,10 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
                 || trick.Contains("%3F", StringComparison.OrdinalIgnoreCase) || trick.Contains("%23", StringComparison.OrdinalIgnoreCase)
                 || trick.Length > 1000 || trick.StartsWith("%C0", StringComparison.Ordinal) || trick == "%20";
             var id = trick.Length > 100 ? trick : marker + trick;
-            yield return Get("stats", $"campaign id {trick[..Math.Min(40, trick.Length)]}", $"api/campaigns/{id}/stats", routeMayNotMatch, trick.Length > 1000);
-            yield return Get("deliveries", $"call id {trick[..Math.Min(40, trick.Length)]}", $"api/calls/{id}/deliveries", routeMayNotMatch, trick.Length > 1000);
+            yield return Get("stats", $"campaign id {trick[..Math.Min(40, trick.Length)]}", $"api/campaigns/{id}/stats",
+                routeMayNotMatch: routeMayNotMatch, tooBig: trick.Length > 1000);
+            yield return Get("deliveries", $"call id {trick[..Math.Min(40, trick.Length)]}", $"api/calls/{id}/deliveries",
+                routeMayNotMatch: routeMayNotMatch, tooBig: trick.Length > 1000);
         }
     }
 
