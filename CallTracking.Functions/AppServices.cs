@@ -1,6 +1,9 @@
+using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Enrichment;
+using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallTracking.Functions;
@@ -15,5 +18,9 @@ public static class AppServices
         services
             .AddCallTrackingCore()
             .AddCampaigns()
-            .AddCalls();
+            .AddCallFlow()
+            .AddCalls()
+            .AddVonageWebhookSignatures()
+            .AddCallIntake()
+            .AddEnrichment();
 }

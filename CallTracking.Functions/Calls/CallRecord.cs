@@ -99,6 +99,12 @@ public sealed class CallRecord : ITableEntity
     /// <summary>When the conversation reached its final state.</summary>
     public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>
+    /// When an event handler claimed the right to send the calls-completed message (ETag-conditional write, before
+    /// the send). A claim without <see cref="EnqueuedAt"/> older than a minute is taken over by the next event.
+    /// </summary>
+    public DateTimeOffset? EnqueueClaimedAt { get; set; }
+
     /// <summary>When the calls-completed message was sent; set with an ETag-conditional update.</summary>
     public DateTimeOffset? EnqueuedAt { get; set; }
 

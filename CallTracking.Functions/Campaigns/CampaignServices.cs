@@ -7,6 +7,9 @@ public static class CampaignServices
     public static IServiceCollection AddCampaigns(this IServiceCollection services)
     {
         services.AddSingleton<CampaignStore>();
+        services.AddSingleton<CampaignValidator>();
+        services.AddSingleton<CampaignDirectory>();
+        services.AddSingleton<CampaignAdmin>();
         return services;
     }
 }

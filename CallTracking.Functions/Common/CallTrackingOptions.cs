@@ -8,7 +8,7 @@ public sealed class CallTrackingOptions
     public const string Section = "CallTracking";
 
     /// <summary>Base for absolute callback URLs in NCCOs (e.g. https://func-x.azurewebsites.net). Empty: taken from the request.</summary>
-    [Url]
+    /// <remarks>Checked by CallFlow's options validation: [Url] would reject the empty value the settings example uses.</remarks>
     public string? PublicBaseUrl { get; set; }
 
     /// <summary>Global fallback number for unknown numbers and inactive campaigns (any format; normalised to E.164).</summary>

@@ -134,7 +134,8 @@ public class AzuriteFixture : IAsyncLifetime
         {
             try
             {
-                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(30), () => process.HasExited);
+                // Generous: on a busy shared 2-core machine Azurite alone took 20 s to listen.
+                await FreePorts.WaitUntilListeningAsync(port, TimeSpan.FromSeconds(120), () => process.HasExited);
             }
             catch (Exception ex)
             {

@@ -14,13 +14,30 @@ public static class TestServices
     public static ServiceProvider Create(AzuriteFixture azurite, IDictionary<string, string?>? settings = null,
         Action<IServiceCollection>? configure = null)
     {
-        var configuration = azurite.Configuration(settings);
+        var configuration = azurite.Configuration(WithDefaults(settings));
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(configuration);
         services.AddLogging(b => b.SetMinimumLevel(LogLevel.Debug));
         services.AddCallTrackingApp();
         configure?.Invoke(services);
         return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    /// <summary>Settings every test gets unless it overrides them (the app refuses to start without them).</summary>
+    public static readonly IReadOnlyDictionary<string, string?> DefaultSettings = new Dictionary<string, string?>
+    {
+        ["Vonage:SignatureSecret"] = "test-signature-secret",
+    };
+
+    private static Dictionary<string, string?> WithDefaults(IDictionary<string, string?>? settings)
+    {
+        var merged = new Dictionary<string, string?>(DefaultSettings, StringComparer.OrdinalIgnoreCase);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            merged[key.Replace("__", ":", StringComparison.Ordinal)] = value;
+        }
+
+        return merged;
     }
 
     /// <summary>A fresh id so tests sharing one Azurite never see each other's rows.</summary>

@@ -1,0 +1,72 @@
+using System.Net;
+using CallTracking.Functions.Common;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Http;
+using Microsoft.Azure.Functions.Worker.Middleware;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CallTracking.Functions.Vonage;
+
+/// <summary>
+/// Rejects Vonage-facing webhooks (<see cref="VonageWebhooks.SignedFunctions"/>) whose signed JWT does not verify:
+/// 401 with a problem body, and the function never runs, so nothing is written.
+/// </summary>
+public sealed class VonageSignatureMiddleware(
+    VonageSignatureVerifier verifier,
+    IOptions<VonageOptions> options,
+    ILogger<VonageSignatureMiddleware> logger) : IFunctionsWorkerMiddleware
+{
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        if (!options.Value.VerifySignatures)
+        {
+            await next(context);
+            return;
+        }
+
+        var request = await context.GetHttpRequestDataAsync();
+        if (request is null)
+        {
+            await next(context);
+            return;
+        }
+
+        var body = await VonageWebhookBody.ReadAsync(request, context.CancellationToken);
+        if (body is null)
+        {
+            logger.LogWarning("Rejected {Function} webhook: body larger than {MaxBytes} bytes", context.FunctionDefinition.Name, VonageWebhookBody.MaxBytes);
+            await RespondAsync(context, request, new Problem("https://calltracking.dev/problems/too-large", "Payload too large.",
+                (int)HttpStatusCode.RequestEntityTooLarge, $"The body exceeds {VonageWebhookBody.MaxBytes} bytes."));
+            return;
+        }
+
+        var authorization = request.Headers.TryGetValues("Authorization", out var values) ? values.FirstOrDefault() : null;
+        var result = verifier.Verify(authorization, request.Method, body);
+        if (!result.IsValid)
+        {
+            logger.LogWarning("Rejected unsigned or forged {Function} webhook: {Reason}", context.FunctionDefinition.Name, result.Reason);
+            await RespondAsync(context, request, Problem.Unauthorized("The request does not carry a valid Vonage signature."));
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch
+        {
+            verifier.Release(result.Jti);
+            throw;
+        }
+
+        // A failure on our side asks Vonage to retry, possibly with the same token: let it through again.
+        if (context.GetHttpResponseData() is { } response && (int)response.StatusCode >= 500)
+        {
+            verifier.Release(result.Jti);
+        }
+    }
+
+    private static async Task RespondAsync(FunctionContext context, HttpRequestData request, Problem problem) =>
+        context.GetInvocationResult().Value = await request.ProblemAsync(problem);
+}

@@ -1,0 +1,56 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CallTracking.Functions.Vonage;
+
+/// <summary>Which functions Vonage calls (and so must be signed), and the wiring of signature verification.</summary>
+public static class VonageWebhooks
+{
+    /// <summary>
+    /// Function names (<c>[Function("...")]</c>) of every webhook Vonage calls. Matched by name so the middleware
+    /// needs no reflection on the live call path; a new Vonage-facing function must be added here.
+    /// </summary>
+    public static readonly IReadOnlySet<string> SignedFunctions =
+        new HashSet<string>(["Answer", "Event", "Recording", "Whisper", "Fallback"], StringComparer.Ordinal);
+
+    public static bool IsSignedWebhook(FunctionContext context) => SignedFunctions.Contains(context.FunctionDefinition.Name);
+
+    /// <summary>Options, verifier and replay guard (services).</summary>
+    public static IServiceCollection AddVonageWebhookSignatures(this IServiceCollection services)
+    {
+        services.AddOptions<VonageOptions>()
+            .BindConfiguration(VonageOptions.Section)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddSingleton(sp => new JtiReplayGuard(sp.GetRequiredService<IOptions<VonageOptions>>().Value.ReplayCacheSize));
+        services.AddSingleton<VonageSignatureVerifier>();
+        services.AddSingleton<VonageSignatureMiddleware>();
+        services.AddHostedService<SignatureModeNotice>();
+        return services;
+    }
+
+    /// <summary>The worker middleware, for the Vonage-facing functions only (Program.cs).</summary>
+    public static IFunctionsWorkerApplicationBuilder UseVonageSignatures(this IFunctionsWorkerApplicationBuilder builder) =>
+        builder.UseWhen<VonageSignatureMiddleware>(IsSignedWebhook);
+}
+
+/// <summary>Says once, at start-up, that webhook signatures are not being checked.</summary>
+internal sealed class SignatureModeNotice(IOptions<VonageOptions> options, ILogger<SignatureModeNotice> logger) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!options.Value.VerifySignatures)
+        {
+            logger.LogWarning(
+                "Vonage webhook signature verification is OFF (Vonage__VerifySignatures=false): anyone can post calls. " +
+                "Use this for local runs only.");
+        }
+
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

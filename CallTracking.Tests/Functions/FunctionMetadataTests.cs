@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using CallTracking.Tests.Infrastructure;
+using Xunit;
+
+namespace CallTracking.Tests.Functions;
+
+/// <summary>The SDK-generated functions.metadata is what the host indexes: routes, methods and auth levels must be right.</summary>
+public class FunctionMetadataTests
+{
+    public static TheoryData<string, string, string, string[]> Expected => new()
+    {
+        { "Answer", "answer", "Anonymous", ["get", "post"] },
+        { "Whisper", "whisper", "Anonymous", ["get", "post"] },
+        { "Fallback", "fallback", "Anonymous", ["get", "post"] },
+        { "ListCampaigns", "campaigns", "Function", ["get"] },
+        { "GetCampaign", "campaigns/{id}", "Function", ["get"] },
+        { "PutCampaign", "campaigns/{id}", "Function", ["put"] },
+        { "DeleteCampaign", "campaigns/{id}", "Function", ["delete"] },
+        { "ImportCampaigns", "campaigns/import", "Function", ["post"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Expected))]
+    public void Lists_the_function_with_its_route_methods_and_auth_level(string name, string route, string authLevel, string[] methods)
+    {
+        var functions = JsonNode.Parse(File.ReadAllText(MetadataPath()))!.AsArray();
+        var function = Assert.Single(functions, f => (string?)f!["name"] == name)!;
+        var trigger = Assert.Single(function["bindings"]!.AsArray(), b => (string?)b!["type"] == "httpTrigger")!;
+
+        Assert.Equal(route, (string?)trigger["route"]);
+        Assert.Equal(authLevel, (string?)trigger["authLevel"]);
+        Assert.Equal(methods, trigger["methods"]!.AsArray().Select(m => (string?)m).Order().ToArray());
+    }
+
+    private static string MetadataPath()
+    {
+        // Test output is .../CallTracking.Tests/bin/<Configuration>/<tfm>/: read the Functions project's build of the same kind.
+        var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var path = RepositoryPaths.Combine("CallTracking.Functions", "bin", output.Parent!.Name, output.Name, "functions.metadata");
+        Assert.True(File.Exists(path), $"No functions.metadata at {path}: build the solution first.");
+        return path;
+    }
+}

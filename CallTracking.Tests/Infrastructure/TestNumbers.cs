@@ -1,0 +1,14 @@
+namespace CallTracking.Tests.Infrastructure;
+
+/// <summary>Random but valid-shaped fictional numbers, so tests sharing one Azurite never collide.</summary>
+public static class TestNumbers
+{
+    /// <summary>A UK mobile-shaped number, E.164 with '+'.</summary>
+    public static string UkMobile() => "+447" + Random.Shared.NextInt64(100_000_000, 999_999_999);
+
+    /// <summary>A London landline-shaped number, E.164 with '+'.</summary>
+    public static string London() => "+4420" + Random.Shared.Next(10_000_000, 99_999_999);
+
+    /// <summary>E.164 digits without '+', as Vonage sends them.</summary>
+    public static string Digits(string e164) => e164.TrimStart('+');
+}

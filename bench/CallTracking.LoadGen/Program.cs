@@ -1,0 +1,173 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Text.RegularExpressions;
+
+// Usage:
+//   open    <url> <requests per second> <seconds>   fixed-rate (open-loop) load; latency counted from each request's
+//                                                   scheduled start, so a stall is not hidden (no coordinated omission)
+//   startup <LocalHost.dll> <app dir> <path+query>  spawns the host and times spawn -> first 200 on the path
+var mode = args.ElementAtOrDefault(0);
+return mode switch
+{
+    "open" when args.Length == 4 => await OpenLoop.RunAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture),
+        int.Parse(args[3], CultureInfo.InvariantCulture)),
+    "startup" when args.Length == 4 => await Startup.RunAsync(args[1], args[2], args[3]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: open <url> <rps> <seconds> | startup <LocalHost.dll> <app dir> <path?query>");
+    return 2;
+}
+
+internal static class OpenLoop
+{
+    public static async Task<int> RunAsync(Uri url, int rate, int seconds)
+    {
+        using var client = new HttpClient(new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = 256,
+            PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+            UseProxy = false,
+        });
+
+        // Warm-up: JIT on both sides, connections open.
+        for (var i = 0; i < Math.Min(rate, 500); i++)
+        {
+            using var _ = await client.GetAsync(url);
+        }
+
+        var total = rate * seconds;
+        var latencies = new double[total];
+        var failures = 0;
+        var tasks = new List<Task>(total);
+        var clock = Stopwatch.StartNew();
+        var tickToMs = 1000.0 / Stopwatch.Frequency;
+        for (var sent = 0; sent < total;)
+        {
+            var due = Math.Min(total, (int)(clock.Elapsed.TotalSeconds * rate) + 1);
+            for (; sent < due; sent++)
+            {
+                var index = sent;
+                var scheduled = (long)(index * (double)Stopwatch.Frequency / rate);
+                tasks.Add(Task.Run(async () =>
+                {
+                    try
+                    {
+                        using var response = await client.GetAsync(url, HttpCompletionOption.ResponseContentRead);
+                        if (response.StatusCode != HttpStatusCode.OK)
+                        {
+                            Interlocked.Increment(ref failures);
+                        }
+                    }
+                    catch (HttpRequestException)
+                    {
+                        Interlocked.Increment(ref failures);
+                    }
+
+                    latencies[index] = (clock.ElapsedTicks - scheduled) * tickToMs;
+                }));
+            }
+
+            await Task.Delay(1);
+        }
+
+        await Task.WhenAll(tasks);
+        var elapsed = clock.Elapsed.TotalSeconds;
+        Array.Sort(latencies);
+        double P(double q) => latencies[Math.Min(latencies.Length - 1, (int)Math.Ceiling(q * latencies.Length) - 1)];
+        Console.WriteLine(FormattableString.Invariant(
+            $"open loop {rate} req/s for {seconds} s: {total} requests, {failures} not 200, achieved {total / elapsed:F0} req/s"));
+        Console.WriteLine(FormattableString.Invariant(
+            $"latency ms: p50 {P(0.50):F2}  p90 {P(0.90):F2}  p99 {P(0.99):F2}  p99.9 {P(0.999):F2}  max {latencies[^1]:F2}"));
+        return failures == 0 ? 0 : 1;
+    }
+}
+
+internal static partial class Startup
+{
+    public static async Task<int> RunAsync(string hostDll, string appDirectory, string pathAndQuery)
+    {
+        var port = FreePort();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in new[] { hostDll, "--port", port.ToString(CultureInfo.InvariantCulture), "--app", appDirectory, "--no-queues" })
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        string? workerReady = null;
+        var clock = Stopwatch.StartNew();
+        using var host = Process.Start(info)!;
+        host.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is { } line && WorkerReady().Match(line) is { Success: true } m)
+            {
+                workerReady = m.Groups[1].Value;
+            }
+        };
+        host.ErrorDataReceived += (_, _) => { };
+        host.BeginOutputReadLine();
+        host.BeginErrorReadLine();
+
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+        var url = new Uri($"http://127.0.0.1:{port}/{pathAndQuery.TrimStart('/')}");
+        try
+        {
+            while (clock.Elapsed < TimeSpan.FromSeconds(120))
+            {
+                try
+                {
+                    using var response = await client.GetAsync(url);
+                    if (response.StatusCode == HttpStatusCode.OK)
+                    {
+                        var first = clock.Elapsed;
+                        var body = await response.Content.ReadAsStringAsync();
+                        Console.WriteLine(FormattableString.Invariant(
+                            $"host spawn -> first 200 on /{pathAndQuery.TrimStart('/')}: {first.TotalMilliseconds:F0} ms (worker spawn -> all functions loaded: {workerReady ?? "?"} ms)"));
+                        Console.WriteLine($"first body: {body[..Math.Min(body.Length, 200)]}");
+                        return 0;
+                    }
+                }
+                catch (HttpRequestException)
+                {
+                }
+
+                if (host.HasExited)
+                {
+                    Console.Error.WriteLine("the host exited");
+                    return 1;
+                }
+
+                await Task.Delay(5);
+            }
+
+            Console.Error.WriteLine("no 200 within 120 s");
+            return 1;
+        }
+        finally
+        {
+            if (!host.HasExited)
+            {
+                host.Kill(entireProcessTree: true);
+                await host.WaitForExitAsync();
+            }
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    [GeneratedRegex(@"functions loaded (\d+) ms after spawn")]
+    private static partial Regex WorkerReady();
+}

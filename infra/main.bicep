@@ -1,0 +1,261 @@
+// CallTracking on Azure: `azd up` provisions this, then deploys CallTracking.Functions to it.
+// Local modules only (no registry modules), so `bicep build` and `bicep lint` run offline in CI.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('azd environment name; names the resource group and seeds every resource name.')
+param environmentName string
+
+@minLength(1)
+@description('Region for every resource. Flex Consumption is offered in these regions.')
+@allowed([
+  'australiaeast'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'northcentralus'
+  'northeurope'
+  'southcentralus'
+  'southeastasia'
+  'swedencentral'
+  'uksouth'
+  'westcentralus'
+  'westeurope'
+  'westus2'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Object id of the deploying user (azd sets AZURE_PRINCIPAL_ID). Gets storage data roles and may manage Key Vault secrets. Empty: no user roles.')
+param principalId string = ''
+
+@allowed([
+  'User'
+  'ServicePrincipal'
+  'Group'
+])
+param principalType string = 'User'
+
+// ---- Plain app settings (CallTracking__*, Vonage__*, Enrichment__*, Impact__*, Mixpanel__*) ----
+
+@description('Number callers of unknown numbers or inactive campaigns are connected to (any format). Empty: none.')
+param fallbackNumber string = ''
+
+@description('What callers of an unknown number hear.')
+@minLength(1)
+param unknownNumberMessage string = 'Sorry, this number is not in service. Goodbye.'
+
+@description('Seconds the answer path caches a campaign.')
+@minValue(0)
+@maxValue(3600)
+param campaignCacheSeconds int = 30
+
+@description('ISO 3166 alpha-2 region assumed for numbers written in national form.')
+@minLength(2)
+@maxLength(2)
+param defaultCountry string = 'US'
+
+@description('Seconds a finished call waits before processing, so the recording webhook can arrive first.')
+@minValue(0)
+@maxValue(600)
+param processingDelaySeconds int = 15
+
+@description('Vonage API key (not a secret on its own). Empty: not set.')
+param vonageApiKey string = ''
+
+@description('Vonage application id (the application whose answer/event/fallback URLs point here). Empty: not set.')
+param vonageApplicationId string = ''
+
+@description('Caller enrichment provider.')
+param enrichmentProvider string = 'Offline'
+
+@description('impact.com account SID (appears in API URLs; the auth token is the secret). Empty: not set.')
+param impactAccountSid string = ''
+
+@description('Mixpanel API host, e.g. https://api-eu.mixpanel.com for EU data residency. Empty: the app default.')
+param mixpanelApiBaseUrl string = ''
+
+// ---- Secrets: stored in Key Vault, referenced from app settings. Empty: the secret is not written ----
+
+@secure()
+@description('Vonage signature secret (verifies signed webhooks).')
+param vonageSignatureSecret string = ''
+
+@secure()
+@description('Vonage API secret.')
+param vonageApiSecret string = ''
+
+@secure()
+@description('Vonage application private key (PEM).')
+param vonagePrivateKey string = ''
+
+@secure()
+@description('Mixpanel project token.')
+param mixpanelToken string = ''
+
+@secure()
+@description('impact.com auth token.')
+param impactAuthToken string = ''
+
+@secure()
+@description('Segment write key.')
+param segmentWriteKey string = ''
+
+var abbrs = loadJsonContent('abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+// Names are computed here, not read from module outputs, so what-if sees every resource up front.
+var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
+var identityName = '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
+var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
+var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
+
+// App setting -> Key Vault secret name. The app reads the setting; the platform resolves the reference.
+var keyVaultSecretNames = {
+  Vonage__SignatureSecret: 'vonage-signature-secret'
+  Vonage__ApiSecret: 'vonage-api-secret'
+  Vonage__PrivateKey: 'vonage-private-key'
+  Mixpanel__Token: 'mixpanel-token'
+  Impact__AuthToken: 'impact-auth-token'
+  Segment__WriteKey: 'segment-write-key'
+}
+
+resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
+  name: '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'modules/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: identityName
+    location: location
+    tags: tags
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: applicationInsightsName
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: storageAccountName
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module keyVault 'modules/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: {
+    name: keyVaultName
+    location: location
+    tags: tags
+    secretNames: map(items(keyVaultSecretNames), secret => secret.value)
+    secretValues: {
+      '${keyVaultSecretNames.Vonage__SignatureSecret}': vonageSignatureSecret
+      '${keyVaultSecretNames.Vonage__ApiSecret}': vonageApiSecret
+      '${keyVaultSecretNames.Vonage__PrivateKey}': vonagePrivateKey
+      '${keyVaultSecretNames.Mixpanel__Token}': mixpanelToken
+      '${keyVaultSecretNames.Impact__AuthToken}': impactAuthToken
+      '${keyVaultSecretNames.Segment__WriteKey}': segmentWriteKey
+    }
+  }
+}
+
+module rbac 'modules/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  dependsOn: [
+    identity
+    storage
+    monitoring
+    keyVault
+  ]
+  params: {
+    storageAccountName: storageAccountName
+    applicationInsightsName: applicationInsightsName
+    keyVaultName: keyVaultName
+    identityName: identityName
+    userPrincipalId: principalId
+    userPrincipalType: principalType
+  }
+}
+
+module api 'modules/functionapp.bicep' = {
+  name: 'api'
+  scope: rg
+  // The app must be able to read storage, Key Vault and write telemetry from its first start.
+  dependsOn: [
+    rbac
+    identity
+    storage
+    monitoring
+  ]
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    serviceName: 'api'
+    storageAccountName: storageAccountName
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: applicationInsightsName
+    identityName: identityName
+    keyVaultUri: keyVault.outputs.uri
+    keyVaultSecretNames: keyVaultSecretNames
+    settings: {
+      CallTracking__FallbackNumber: fallbackNumber
+      CallTracking__UnknownNumberMessage: unknownNumberMessage
+      CallTracking__CampaignCacheSeconds: string(campaignCacheSeconds)
+      CallTracking__DefaultCountry: toUpper(defaultCountry)
+      CallTracking__ProcessingDelaySeconds: string(processingDelaySeconds)
+      // Production always verifies Vonage's signed webhooks.
+      Vonage__VerifySignatures: 'true'
+      Vonage__ApiKey: vonageApiKey
+      Vonage__ApplicationId: vonageApplicationId
+      Enrichment__Provider: enrichmentProvider
+      Impact__AccountSid: impactAccountSid
+      Mixpanel__ApiBaseUrl: mixpanelApiBaseUrl
+    }
+  }
+}
+
+// Outputs become azd environment values (.azure/<env>/.env), read by the postdeploy hook.
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output AZURE_FUNCTION_NAME string = api.outputs.name
+output AZURE_FUNCTION_URL string = api.outputs.url
+output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
+output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
+output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
+output SERVICE_API_NAME string = api.outputs.name

@@ -1,0 +1,62 @@
+// The app's storage account: the Functions host (blob leases, queue trigger), the deployment package
+// (blob container), and the app's own tables and queues. Reached only through Entra ID (managed identity):
+// shared keys are disabled, so there is no connection string to leak.
+
+param name string
+param location string
+param tags object = {}
+
+@description('Blob container Flex Consumption deploys the app package to.')
+param deploymentContainerName string
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    allowCrossTenantReplication: false
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    publicNetworkAccess: 'Enabled'
+    dnsEndpointType: 'Standard'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+
+  resource blobs 'blobServices' = {
+    name: 'default'
+
+    resource deployment 'containers' = {
+      name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+  }
+
+  // Queues (calls-completed and its poison queue) and tables (campaigns, calls, ledgers, aggregates) are
+  // created by the app at start-up; the services are declared so the account is clearly used for both.
+  resource queues 'queueServices' = {
+    name: 'default'
+  }
+
+  resource tables 'tableServices' = {
+    name: 'default'
+  }
+}
+
+output name string = storage.name
+output id string = storage.id
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output tableEndpoint string = storage.properties.primaryEndpoints.table
