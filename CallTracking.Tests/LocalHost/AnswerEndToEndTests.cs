@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using CallTracking.Tests.Infrastructure;
 using CallTracking.Tests.Vonage;
 using Xunit;
