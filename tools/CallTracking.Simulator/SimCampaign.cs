@@ -1,0 +1,83 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace CallTracking.Simulator;
+
+/// <summary>
+/// The part of a CallTracking campaign the simulator needs (our campaign JSON shape, camelCase; extra fields ignored).
+/// </summary>
+public sealed record SimCampaign
+{
+    [JsonPropertyName("id")]
+    public required string Id { get; init; }
+
+    /// <summary>E.164, with or without '+'.</summary>
+    [JsonPropertyName("trackingNumber")]
+    public required string TrackingNumber { get; init; }
+
+    [JsonPropertyName("agentNumber")]
+    public required string AgentNumber { get; init; }
+
+    [JsonPropertyName("isActive")]
+    public bool IsActive { get; init; } = true;
+
+    [JsonPropertyName("recordCalls")]
+    public bool RecordCalls { get; init; }
+
+    [JsonPropertyName("whisperText")]
+    public string? WhisperText { get; init; }
+
+    [JsonPropertyName("ringTimeoutSeconds")]
+    public int RingTimeoutSeconds { get; init; } = 30;
+
+    /// <summary>The tracking number as Vonage writes it: digits without '+'.</summary>
+    [JsonIgnore]
+    public string TrackingDigits => VonageNumbers.Digits(TrackingNumber);
+
+    [JsonIgnore]
+    public string AgentDigits => VonageNumbers.Digits(AgentNumber);
+}
+
+public static class VonageNumbers
+{
+    public static string Digits(string e164) => e164.StartsWith('+') ? e164[1..] : e164;
+}
+
+/// <summary>Reads campaigns from our JSON (a bare array, or an object holding one, as import files and list responses do).</summary>
+public static class CampaignSource
+{
+    private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
+
+    public static IReadOnlyList<SimCampaign> Parse(string json)
+    {
+        var root = JsonNode.Parse(json) ?? throw new FormatException("Campaign JSON is empty.");
+        var array = root as JsonArray
+            ?? (root as JsonObject)?.Select(p => p.Value).OfType<JsonArray>().FirstOrDefault()
+            ?? throw new FormatException("Campaign JSON must be an array of campaigns or an object holding one.");
+        var campaigns = array.Deserialize<List<SimCampaign>>(Options) ?? [];
+        if (campaigns.Count == 0)
+        {
+            throw new FormatException("No campaigns found.");
+        }
+
+        return campaigns;
+    }
+
+    public static async Task<IReadOnlyList<SimCampaign>> LoadAsync(string fileOrFetch, HttpClient http, CancellationToken cancellationToken)
+    {
+        if (string.Equals(fileOrFetch, "fetch", StringComparison.OrdinalIgnoreCase))
+        {
+            using var response = await http.GetAsync(new Uri("api/campaigns", UriKind.Relative), cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                throw new InvalidOperationException($"GET /api/campaigns returned {(int)response.StatusCode}: {body}");
+            }
+
+            return Parse(body);
+        }
+
+        return Parse(await File.ReadAllTextAsync(fileOrFetch, cancellationToken));
+    }
+}
