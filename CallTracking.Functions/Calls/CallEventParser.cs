@@ -19,6 +19,12 @@ public static class CallEventParser
         using var document = ParseObject(body);
         var root = document.RootElement;
         var status = ReadString(root, "status")?.ToLowerInvariant();
+        if (status is not null && (status.Length is 0 or > 32 || !status.All(c => char.IsAsciiLetterLower(c) || c == '_')))
+        {
+            // Statuses are short snake_case words; anything else is not Vonage (and must not reach a row key).
+            throw new ValidationException("status", "is not a valid status");
+        }
+
         var kind = KindOf(root, status);
 
         var conversationField = kind == VonageEventKind.Transfer && !Has(root, "conversation_uuid") ? "conversation_uuid_to" : "conversation_uuid";
@@ -153,6 +159,11 @@ public static class CallEventParser
 
     private static string RequireId(JsonElement root, string name, string? fallback = null)
     {
+        if (root.TryGetProperty(name, out var raw) && raw.ValueKind is not (JsonValueKind.String or JsonValueKind.Null))
+        {
+            throw new ValidationException(name, "must be a string"); // Vonage's ids are always strings
+        }
+
         var value = ReadString(root, name);
         if (string.IsNullOrEmpty(value) && fallback is not null)
         {
@@ -180,12 +191,24 @@ public static class CallEventParser
 
         return value.ValueKind switch
         {
-            JsonValueKind.String => value.GetString() is { Length: > 0 } text ? text : null,
+            JsonValueKind.String => ReadText(value, name) is { Length: > 0 } text ? text : null,
             JsonValueKind.Number => value.GetRawText(),
             JsonValueKind.True or JsonValueKind.False => value.GetRawText(),
             JsonValueKind.Null => null,
             _ => throw new ValidationException(name, "must be a string"),
         };
+    }
+
+    private static string? ReadText(JsonElement value, string name)
+    {
+        try
+        {
+            return value.GetString();
+        }
+        catch (InvalidOperationException)
+        {
+            throw new ValidationException(name, "is not valid text"); // e.g. a lone surrogate escape
+        }
     }
 
     private static double? ReadNumber(JsonElement root, string name)
@@ -202,7 +225,7 @@ public static class CallEventParser
             case JsonValueKind.Number when value.TryGetDouble(out var number) && double.IsFinite(number) && Math.Abs(number) < 1e12:
                 return number;
             case JsonValueKind.String:
-                var text = value.GetString();
+                var text = ReadText(value, name);
                 if (string.IsNullOrWhiteSpace(text))
                 {
                     return null;

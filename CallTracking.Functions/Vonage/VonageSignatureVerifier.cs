@@ -162,22 +162,35 @@ public sealed class VonageSignatureVerifier(IOptions<VonageOptions> options, Tim
         }
 
         Span<byte> actual = stackalloc byte[64];
-        if (!Base64Url.TryDecodeFromChars(encoded, actual, out var written))
+        int written;
+        try
         {
-            return false;
+            if (!Base64Url.TryDecodeFromChars(encoded, actual, out written))
+            {
+                return false;
+            }
+        }
+        catch (FormatException)
+        {
+            return false; // TryDecode throws, rather than returning false, on a malformed final character
         }
 
         return CryptographicOperations.FixedTimeEquals(expected, actual[..written]);
     }
 
+    // Outside DateTimeOffset's range (e.g. iat in milliseconds) a claim is unusable, not an exception.
+    private static readonly long MinUnixSeconds = DateTimeOffset.MinValue.ToUnixTimeSeconds();
+    private static readonly long MaxUnixSeconds = DateTimeOffset.MaxValue.ToUnixTimeSeconds();
+
     private static bool TryGetSeconds(JsonWebToken token, string claim, out long seconds)
     {
         if (token.TryGetPayloadValue(claim, out seconds))
         {
-            return true;
+            return seconds >= MinUnixSeconds && seconds <= MaxUnixSeconds;
         }
 
-        if (token.TryGetPayloadValue<double>(claim, out var fractional) && double.IsFinite(fractional))
+        if (token.TryGetPayloadValue<double>(claim, out var fractional) && double.IsFinite(fractional)
+            && fractional >= MinUnixSeconds && fractional <= MaxUnixSeconds)
         {
             seconds = (long)fractional;
             return true;

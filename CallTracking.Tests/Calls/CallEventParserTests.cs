@@ -16,6 +16,18 @@ public class CallEventParserTests
         return Assert.Single(error.Errors).Field;
     }
 
+    [Theory]
+    [InlineData("""{"status":"\ud800","uuid":"u1","conversation_uuid":"CON-1"}""", "status")]
+    [InlineData("""{"status":"../../etc/passwd","uuid":"u1","conversation_uuid":"CON-1"}""", "status")]
+    [InlineData("""{"status":"<script>","uuid":"u1","conversation_uuid":"CON-1"}""", "status")]
+    [InlineData("""{"status":"started","uuid":42,"conversation_uuid":"CON-1"}""", "uuid")]
+    [InlineData("""{"status":"started","uuid":"u1","conversation_uuid":true}""", "conversation_uuid")]
+    public void Hostile_statuses_and_non_string_ids_are_rejected_naming_the_field(string json, string field)
+    {
+        // Found by the bad-input sweep: such statuses reached a table key (a 503), numbers were taken as ids.
+        Assert.Equal(field, FieldOf(json));
+    }
+
     [Fact]
     public void A_completed_event_with_string_numbers_is_read_invariantly()
     {

@@ -49,6 +49,30 @@ public class VonageSignatureVerifierTests
         Assert.Equal("signature mismatch", result.Reason);
     }
 
+    [Theory]
+    [InlineData('A')]
+    [InlineData('B')]
+    [InlineData('-')]
+    [InlineData('_')]
+    public void A_signature_with_a_malformed_last_character_is_a_mismatch_not_an_exception(char last)
+    {
+        // 43 base64url characters hold 32 bytes: most final characters carry bits that do not fit, which the decoder
+        // reports by throwing (found by the bad-input sweep as a 500).
+        var token = VonageTokens.Hs256(VonageTokens.Claims(Body));
+        var tampered = token[..^1] + (token[^1] == last ? (last == 'A' ? 'B' : 'A') : last);
+
+        Assert.False(Verifier().Verify(Bearer(tampered), "POST", Body).IsValid);
+    }
+
+    [Fact]
+    public void A_token_with_iat_in_milliseconds_is_rejected_not_an_exception()
+    {
+        var claims = VonageTokens.Claims(Body);
+        claims["iat"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+        Assert.False(Verifier().Verify(Bearer(VonageTokens.Hs256(claims)), "POST", Body).IsValid);
+    }
+
     [Fact]
     public void Alg_none_is_rejected()
     {
