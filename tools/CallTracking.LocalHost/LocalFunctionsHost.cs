@@ -187,8 +187,9 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
             return;
         }
 
-        // A dying worker drops its stream a moment before its exit is reported: wait briefly to say which it was.
-        await Task.WhenAny(worker.Exited, Task.Delay(TimeSpan.FromSeconds(2)));
+        // A dying worker drops its stream before its exit is reported (through the watchdog, later still on a busy
+        // machine): wait for the exit long enough to say which it was. A live worker that drops its stream is rare.
+        await Task.WhenAny(worker.Exited, Task.Delay(TimeSpan.FromSeconds(10)));
         if (_stopping.IsCancellationRequested)
         {
             return;
