@@ -43,7 +43,8 @@ public static class CallEventParser
             uuid = RequireId(root, "uuid");
         }
 
-        return Read(root, kind, conversationUuid, uuid, status);
+        var parsed = Read(root, kind, conversationUuid, uuid, status);
+        return kind == VonageEventKind.Record ? Validated(parsed) : parsed;
     }
 
     /// <summary>A payload of the recording webhook (the NCCO <c>record</c> action's eventUrl).</summary>
@@ -52,15 +53,20 @@ public static class CallEventParser
         using var document = ParseObject(body);
         var root = document.RootElement;
         var conversationUuid = RequireId(root, "conversation_uuid");
-        var recording = Read(root, VonageEventKind.Record, conversationUuid, uuid: null, status: null);
+        return Validated(Read(root, VonageEventKind.Record, conversationUuid, uuid: null, status: null));
+    }
+
+    /// <summary>A recording payload, from either webhook, is all there and points at Vonage.</summary>
+    private static VonageEvent Validated(VonageEvent recording)
+    {
         var errors = new List<FieldError>();
         if (recording.RecordingUrl is null)
         {
             errors.Add(new FieldError("recording_url", "is required"));
         }
-        else if (!Uri.TryCreate(recording.RecordingUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttps && url.Scheme != Uri.UriSchemeHttp))
+        else if (!IsVonageRecordingUrl(recording.RecordingUrl))
         {
-            errors.Add(new FieldError("recording_url", "must be an absolute http(s) URL"));
+            errors.Add(new FieldError("recording_url", "must be an https URL on a Vonage API host (*.nexmo.com or *.vonage.com)"));
         }
 
         if (string.IsNullOrEmpty(recording.RecordingUuid))
@@ -79,6 +85,20 @@ public static class CallEventParser
 
         return errors.Count > 0 ? throw new ValidationException(errors) : recording;
     }
+
+    /// <summary>
+    /// Recordings live on Vonage's API hosts (<c>api.nexmo.com</c>, <c>api-us.nexmo.com</c>, <c>api-eu-3.vonage.com</c>, ...).
+    /// Anything else is refused at the door: a stored URL is shown in reports and fetched with the application's
+    /// credentials by a copy job, so an attacker-chosen host would be an SSRF and a credential leak.
+    /// </summary>
+    public static bool IsVonageRecordingUrl(string value) =>
+        Uri.TryCreate(value, UriKind.Absolute, out var url)
+        && url.Scheme == Uri.UriSchemeHttps
+        && url.IsDefaultPort
+        && string.IsNullOrEmpty(url.UserInfo)
+        && url.HostNameType == UriHostNameType.Dns
+        && (url.Host.EndsWith(".nexmo.com", StringComparison.OrdinalIgnoreCase)
+            || url.Host.EndsWith(".vonage.com", StringComparison.OrdinalIgnoreCase));
 
     private static VonageEvent Read(JsonElement root, VonageEventKind kind, string conversationUuid, string? uuid, string? status)
     {

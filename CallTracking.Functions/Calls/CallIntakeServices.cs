@@ -10,6 +10,7 @@ public static class CallIntakeServices
         services.AddSingleton<CallEventStore>();
         services.AddSingleton<CallLedger>();
         services.AddSingleton<CompletionNotifier>();
+        services.AddSingleton<StaleCallWatchdog>();
         services.AddSingleton<CallIntake>();
         return services;
     }

@@ -108,6 +108,12 @@ public sealed class CallRecord : ITableEntity
     /// <summary>When the calls-completed message was sent; set with an ETag-conditional update.</summary>
     public DateTimeOffset? EnqueuedAt { get; set; }
 
+    /// <summary>
+    /// Set when the watchdog closed the call because its final events never arrived: the outcome and durations
+    /// then come from whatever the ledger had (<see cref="StaleCallWatchdog"/>).
+    /// </summary>
+    public DateTimeOffset? ClosedByWatchdogAt { get; set; }
+
     // --- Results of ProcessCompletedCall ---
     /// <summary>A <see cref="CallOutcome"/> name.</summary>
     public string? Outcome { get; set; }

@@ -21,6 +21,7 @@ public sealed record CallStart(
 /// answer's response path: the answer enqueues to a bounded in-process channel (never blocks; under overload
 /// the oldest entries are dropped and counted, the event webhook still creates those rows) and this hosted
 /// service drains it. Only fields still null are set, since the event webhook writes the same row concurrently.
+/// Each recorded start also schedules the call's <see cref="StaleCallWatchdog"/> check.
 /// </summary>
 public sealed class CallStartRecorder : BackgroundService
 {
@@ -29,12 +30,14 @@ public sealed class CallStartRecorder : BackgroundService
 
     private readonly Channel<CallStart> _channel;
     private readonly CallStore _calls;
+    private readonly StaleCallWatchdog _watchdog;
     private readonly ILogger<CallStartRecorder> _logger;
     private long _dropped;
 
-    public CallStartRecorder(CallStore calls, ILogger<CallStartRecorder> logger)
+    public CallStartRecorder(CallStore calls, StaleCallWatchdog watchdog, ILogger<CallStartRecorder> logger)
     {
         _calls = calls;
+        _watchdog = watchdog;
         _logger = logger;
         _channel = Channel.CreateBounded<CallStart>(
             new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
@@ -84,6 +87,7 @@ public sealed class CallStartRecorder : BackgroundService
         try
         {
             await _calls.UpdateAsync(start.ConversationUuid, call => Apply(call, start), cancellationToken);
+            await _watchdog.ScheduleAsync(start.ConversationUuid, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -54,7 +54,7 @@ public sealed class CampaignStore(TableServiceClient tableService, StorageInitia
 
     /// <summary>
     /// Creates or replaces each campaign, all in one transaction (all or nothing) when they fit in one
-    /// (up to 33 campaigns: three operations each). Returns which ids were created.
+    /// (up to 33 campaigns: at most three operations each). Returns which ids were created.
     /// </summary>
     /// <exception cref="CampaignConflictException">A tracking number already belongs to another campaign.</exception>
     public async Task<IReadOnlyList<(Campaign Campaign, bool Created)>> SaveAsync(
@@ -66,49 +66,50 @@ public sealed class CampaignStore(TableServiceClient tableService, StorageInitia
         var owners = new List<Campaign>();
         var now = DateTimeOffset.UtcNow;
 
+        // Number rows are planned per number, not per campaign: within one import a number may be released by one
+        // campaign and claimed by another (two campaigns swapping numbers), and a transaction may touch a row once.
+        var released = new Dictionary<string, Campaign>(StringComparer.Ordinal);
+        var claimed = new List<(Campaign Campaign, bool AlreadyOwned)>();
         foreach (var incoming in campaigns)
         {
             var existing = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, IdKey(incoming.Id), cancellationToken: cancellationToken);
             var previous = existing.HasValue ? Deserialize(existing.Value!) : null;
             var campaign = incoming with { CreatedAt = previous?.CreatedAt ?? now, UpdatedAt = now };
-
             var idRow = ToEntity(campaign, IdKey(campaign.Id));
-            var numberRow = ToEntity(campaign, NumberKey(campaign.TrackingNumber));
-            if (previous is null)
+            actions.Add(previous is null
+                ? new TableTransactionAction(TableTransactionActionType.Add, idRow)
+                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, idRow, existing.Value!.ETag));
+            owners.Add(campaign);
+            if (previous is not null && previous.TrackingNumber != campaign.TrackingNumber)
             {
-                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, idRow));
-                actions.Add(new TableTransactionAction(TableTransactionActionType.Add, numberRow));
-                owners.Add(campaign);
-                owners.Add(campaign);
-            }
-            else
-            {
-                idRow.ETag = existing.Value!.ETag;
-                actions.Add(new TableTransactionAction(TableTransactionActionType.UpdateReplace, idRow, existing.Value.ETag));
-                owners.Add(campaign);
-                if (previous.TrackingNumber == campaign.TrackingNumber)
-                {
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.UpsertReplace, numberRow));
-                    owners.Add(campaign);
-                }
-                else
-                {
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.Delete,
-                        new TableEntity(Partition, NumberKey(previous.TrackingNumber)), ETag.All));
-                    actions.Add(new TableTransactionAction(TableTransactionActionType.Add, numberRow));
-                    owners.Add(previous);
-                    owners.Add(campaign);
-                }
+                released[previous.TrackingNumber] = previous;
             }
 
+            claimed.Add((campaign, previous?.TrackingNumber == campaign.TrackingNumber));
             results.Add((campaign, previous is null));
         }
 
-        foreach (var chunk in Chunk(actions, owners))
+        foreach (var (campaign, alreadyOwned) in claimed)
         {
-            await SubmitAsync(chunk.Actions, chunk.Owners, cancellationToken);
+            var numberRow = ToEntity(campaign, NumberKey(campaign.TrackingNumber));
+            // Overwrite only a number this import owns; anyone else's number makes the Add fail (409, nothing written).
+            var ours = alreadyOwned || released.Remove(campaign.TrackingNumber);
+            actions.Add(new TableTransactionAction(ours ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add, numberRow));
+            owners.Add(campaign);
         }
 
+        foreach (var (number, previous) in released)
+        {
+            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, NumberKey(number)), ETag.All));
+            owners.Add(previous);
+        }
+
+        if (actions.Count > 100)
+        {
+            throw new ArgumentException($"At most 33 campaigns are saved at once (one transaction); got {campaigns.Count}.", nameof(campaigns));
+        }
+
+        await SubmitAsync(actions, owners, cancellationToken);
         return results;
     }
 
@@ -153,30 +154,6 @@ public sealed class CampaignStore(TableServiceClient tableService, StorageInitia
                     $"Tracking number {failed?.TrackingNumber} already belongs to another campaign.")
                 : new CampaignConflictException("id",
                     $"Campaign '{failed?.Id}' was changed or created concurrently; retry.");
-        }
-    }
-
-    // A transaction holds at most 100 operations; a campaign's operations (at most three) stay together.
-    private static IEnumerable<(List<TableTransactionAction> Actions, List<Campaign> Owners)> Chunk(
-        List<TableTransactionAction> actions, List<Campaign> owners)
-    {
-        var current = (Actions: new List<TableTransactionAction>(), Owners: new List<Campaign>());
-        for (var i = 0; i < actions.Count; i++)
-        {
-            var startsCampaign = actions[i].Entity.RowKey.StartsWith(IdPrefix, StringComparison.Ordinal);
-            if (startsCampaign && current.Actions.Count > 97)
-            {
-                yield return current;
-                current = (new List<TableTransactionAction>(), new List<Campaign>());
-            }
-
-            current.Actions.Add(actions[i]);
-            current.Owners.Add(owners[i]);
-        }
-
-        if (current.Actions.Count > 0)
-        {
-            yield return current;
         }
     }
 

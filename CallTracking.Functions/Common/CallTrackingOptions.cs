@@ -29,4 +29,12 @@ public sealed class CallTrackingOptions
     /// <summary>Initial invisibility of a calls-completed message, so the recording webhook can arrive first.</summary>
     [Range(0, 600)]
     public int ProcessingDelaySeconds { get; set; } = 15;
+
+    /// <summary>
+    /// A call with no final event this long after its last sign of life is closed by the watchdog and processed
+    /// with what the ledger knows (Vonage's final events can be lost: an outage of ours beyond its retries).
+    /// At most 7 days, the longest a queue message can stay invisible.
+    /// </summary>
+    [Range(5, 10_080)]
+    public int StaleCallMinutes { get; set; } = 240;
 }

@@ -16,7 +16,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
         StorageNames.CampaignCallsTable,
     ];
 
-    private static readonly string[] Queues = [StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue];
+    private static readonly string[] Queues = [StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue, StorageNames.CallsWatchdogQueue];
 
     private readonly SemaphoreSlim _gate = new(1, 1);
     private volatile bool _done;

@@ -17,6 +17,12 @@ public static class StorageNames
     /// <summary>Where the Functions host moves a message after maxDequeueCount failures.</summary>
     public const string CallsCompletedPoisonQueue = CallsCompletedQueue + "-poison";
 
+    /// <summary>
+    /// One delayed message (the call id) per answered call: the check that closes a call whose final events never
+    /// arrived (<see cref="Calls.StaleCallWatchdog"/>).
+    /// </summary>
+    public const string CallsWatchdogQueue = "calls-watchdog";
+
     /// <summary>The connection setting the queue trigger binds to (the Functions default).</summary>
     public const string StorageConnection = "AzureWebJobsStorage";
 }

@@ -99,4 +99,35 @@ public class CallEventParserTests
     [InlineData("""{"conversation_uuid":"CON-1","recording_url":"https://api.nexmo.com/v1/files/x"}""", "recording_uuid")]
     [InlineData("""{"conversation_uuid":"CON-1","recording_uuid":"r1","recording_url":"https://api.nexmo.com/v1/files/x","size":"big"}""", "size")]
     public void Bad_recording_input_names_the_field(string json, string field) => Assert.Equal(field, FieldOf(json, recording: true));
+
+    [Theory]
+    [InlineData("https://api.nexmo.com/v1/files/x", true)]
+    [InlineData("https://api-us.nexmo.com/v1/files/x", true)]
+    [InlineData("https://api-eu-3.vonage.com/v1/files/x", true)]
+    [InlineData("http://api.nexmo.com/v1/files/x", false)]
+    [InlineData("https://api.nexmo.com:8443/v1/files/x", false)]
+    [InlineData("https://user:pw@api.nexmo.com/v1/files/x", false)]
+    [InlineData("https://api.nexmo.com.evil.example/v1/files/x", false)]
+    [InlineData("https://evilnexmo.com/v1/files/x", false)]
+    [InlineData("https://169.254.169.254/latest/meta-data/", false)]
+    [InlineData("http://127.0.0.1:10000/devstoreaccount1/", false)]
+    [InlineData("//api.nexmo.com/v1/files/x", false)]
+    public void Recording_urls_must_point_at_a_Vonage_api_host(string url, bool accepted)
+    {
+        var bytes = Encoding.UTF8.GetBytes($$"""{"conversation_uuid":"CON-1","recording_uuid":"r1","recording_url":"{{url}}"}""");
+        Assert.Equal(accepted, CallEventParser.IsVonageRecordingUrl(url));
+
+        // A record action without its own eventUrl reports on the event webhook: the same rule applies there.
+        foreach (var parse in new Func<byte[], VonageEvent>[] { b => CallEventParser.ParseRecording(b), b => CallEventParser.ParseEvent(b) })
+        {
+            if (accepted)
+            {
+                Assert.Equal(url, parse(bytes).RecordingUrl);
+            }
+            else
+            {
+                Assert.Equal("recording_url", Assert.Single(Assert.Throws<ValidationException>(() => parse(bytes)).Errors).Field);
+            }
+        }
+    }
 }

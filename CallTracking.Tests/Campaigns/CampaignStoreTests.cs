@@ -16,7 +16,7 @@ public class CampaignStoreTests(AzuriteFixture azurite)
         AgentNumber = "+14155550101",
     };
 
-    private static string RandomNumber() => "+1415555" + Random.Shared.Next(1000, 9999);
+    private static string RandomNumber() => "+4420" + Random.Shared.Next(10000000, 99999999);
 
     [Fact]
     public async Task Two_concurrent_creates_with_one_tracking_number_store_exactly_one()
@@ -57,6 +57,44 @@ public class CampaignStoreTests(AzuriteFixture azurite)
         Assert.Equal(campaign.Id, (await store.FindByTrackingNumberAsync(moved.TrackingNumber))?.Id);
         Assert.True(await store.DeleteAsync(campaign.Id));
         Assert.Null(await store.FindByTrackingNumberAsync(moved.TrackingNumber));
+    }
+
+    [Fact]
+    public async Task Two_campaigns_swap_their_numbers_in_one_import()
+    {
+        // Was a 500: the import released and re-claimed the same number row twice in one transaction.
+        await using var services = TestServices.Create(azurite);
+        var store = services.GetRequiredService<CampaignStore>();
+        var a = NewCampaign(TestServices.UniqueId(), RandomNumber());
+        var b = NewCampaign(TestServices.UniqueId(), RandomNumber());
+        await store.SaveAsync([a, b]);
+
+        var saved = await store.SaveAsync([a with { TrackingNumber = b.TrackingNumber }, b with { TrackingNumber = a.TrackingNumber }]);
+
+        Assert.All(saved, s => Assert.False(s.Created));
+        Assert.Equal(b.Id, (await store.FindByTrackingNumberAsync(a.TrackingNumber))?.Id);
+        Assert.Equal(a.Id, (await store.FindByTrackingNumberAsync(b.TrackingNumber))?.Id);
+        Assert.Equal(b.TrackingNumber, (await store.GetAsync(a.Id))?.TrackingNumber);
+    }
+
+    [Fact]
+    public async Task Taking_a_number_owned_outside_the_import_is_a_conflict_and_writes_nothing()
+    {
+        await using var services = TestServices.Create(azurite);
+        var store = services.GetRequiredService<CampaignStore>();
+        var owner = NewCampaign(TestServices.UniqueId(), RandomNumber());
+        var mover = NewCampaign(TestServices.UniqueId(), RandomNumber());
+        await store.SaveAsync([owner, mover]);
+        var fresh = NewCampaign(TestServices.UniqueId(), RandomNumber());
+
+        var error = await Assert.ThrowsAsync<CampaignConflictException>(() =>
+            store.SaveAsync([fresh, mover with { TrackingNumber = owner.TrackingNumber }]));
+
+        Assert.Equal("trackingNumber", error.Field);
+        Assert.Null(await store.GetAsync(fresh.Id));
+        Assert.Equal(mover.TrackingNumber, (await store.GetAsync(mover.Id))?.TrackingNumber);
+        Assert.Equal(mover.Id, (await store.FindByTrackingNumberAsync(mover.TrackingNumber))?.Id);
+        Assert.Equal(owner.Id, (await store.FindByTrackingNumberAsync(owner.TrackingNumber))?.Id);
     }
 
     private static async Task<Exception?> Capture(Func<Task> action)

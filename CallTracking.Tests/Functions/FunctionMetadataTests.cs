@@ -21,14 +21,16 @@ public class FunctionMetadataTests
         { "CallDeliveries", "calls/{id}/deliveries", "Function", ["get"] },
     };
 
-    [Fact]
-    public void ProcessCompletedCall_is_triggered_by_the_calls_completed_queue_on_the_storage_connection()
+    [Theory]
+    [InlineData("ProcessCompletedCall", "calls-completed")]
+    [InlineData("CheckStaleCall", "calls-watchdog")]
+    public void Queue_functions_are_triggered_by_their_queue_on_the_storage_connection(string name, string queue)
     {
         var functions = JsonNode.Parse(File.ReadAllText(MetadataPath()))!.AsArray();
-        var function = Assert.Single(functions, f => (string?)f!["name"] == "ProcessCompletedCall")!;
+        var function = Assert.Single(functions, f => (string?)f!["name"] == name)!;
         var trigger = Assert.Single(function["bindings"]!.AsArray(), b => (string?)b!["type"] == "queueTrigger")!;
 
-        Assert.Equal("calls-completed", (string?)trigger["queueName"]);
+        Assert.Equal(queue, (string?)trigger["queueName"]);
         Assert.Equal("AzureWebJobsStorage", (string?)trigger["connection"]);
     }
 

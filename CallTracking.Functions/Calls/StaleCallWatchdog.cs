@@ -1,0 +1,137 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Storage.Queues;
+using CallTracking.Functions.Common;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CallTracking.Functions.Calls;
+
+/// <summary>The delayed check of one call on <c>calls-watchdog</c>.</summary>
+public sealed record CallWatchdogMessage([property: JsonPropertyName("callId")] string CallId);
+
+/// <summary>
+/// Makes sure no answered call stays open for ever. Vonage retries a webhook only for a while; if our event
+/// endpoint was down longer, a call's final events are lost and the completion message is never sent. So every
+/// answered call also gets one delayed message on <c>calls-watchdog</c>; when it comes due the watchdog:
+/// <list type="bullet">
+/// <item>does nothing if the call was queued for processing (the normal case: one point read);</item>
+/// <item>sends the completion message if the call is final but its sender's claim went stale (send failed, then crashed);</item>
+/// <item>closes the call (<see cref="CallRecord.ClosedByWatchdogAt"/>) and queues it when it has shown no sign of life
+/// for <see cref="CallTrackingOptions.StaleCallMinutes"/>; the outcome comes from what the ledger knows;</item>
+/// <item>otherwise (a long call still going) checks again later.</item>
+/// </list>
+/// Every step goes through the same ETag-conditional claim as the event webhook, so a redelivered watchdog message
+/// or a racing webhook still yields exactly one calls-completed message.
+/// </summary>
+public sealed class StaleCallWatchdog(
+    QueueServiceClient queues,
+    CallStore calls,
+    CompletionNotifier notifier,
+    IOptions<CallTrackingOptions> options,
+    TimeProvider time,
+    ILogger<StaleCallWatchdog> logger)
+{
+    // A queue message can stay invisible for at most 7 days.
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
+
+    private readonly QueueClient _queue = queues.GetQueueClient(StorageNames.CallsWatchdogQueue);
+
+    private TimeSpan StaleAfter => TimeSpan.FromMinutes(options.Value.StaleCallMinutes);
+
+    /// <summary>What <see cref="CheckAsync"/> found.</summary>
+    public enum Verdict
+    {
+        /// <summary>No such call, or it was already queued for processing.</summary>
+        NothingToDo,
+
+        /// <summary>The call was final but its completion message was never sent: sent now.</summary>
+        Rescued,
+
+        /// <summary>The call showed no sign of life for too long: closed and queued now.</summary>
+        Closed,
+
+        /// <summary>Still in progress (or another sender holds a fresh claim): checked again later.</summary>
+        Rescheduled,
+    }
+
+    /// <summary>Schedules the check of a call that has just started.</summary>
+    public Task ScheduleAsync(string callId, CancellationToken cancellationToken = default) =>
+        SendAsync(callId, StaleAfter, cancellationToken);
+
+    public async Task<Verdict> CheckAsync(string callId, CancellationToken cancellationToken = default)
+    {
+        var existing = await calls.GetAsync(callId, cancellationToken);
+        if (existing is null || existing.EnqueuedAt is not null)
+        {
+            return Verdict.NothingToDo;
+        }
+
+        var verdict = Verdict.Rescheduled;
+        DateTimeOffset? claim = null;
+        var call = await calls.UpdateAsync(callId, current =>
+        {
+            verdict = Verdict.Rescheduled;
+            claim = null;
+            if (current.EnqueuedAt is not null)
+            {
+                verdict = Verdict.NothingToDo;
+                return false;
+            }
+
+            var now = time.GetUtcNow();
+            var changed = false;
+            if (current.CompletedAt is null && now - LastSignOfLife(current) >= StaleAfter)
+            {
+                current.ClosedByWatchdogAt = now;
+                current.CompletedAt = LastEventTime(current) ?? current.Timestamp ?? now;
+                changed = true;
+            }
+
+            if (CallStateMachine.TryClaimEnqueue(current, now))
+            {
+                claim = current.EnqueueClaimedAt;
+                verdict = current.ClosedByWatchdogAt is not null ? Verdict.Closed : Verdict.Rescued;
+                changed = true;
+            }
+
+            return changed;
+        }, cancellationToken);
+
+        switch (verdict)
+        {
+            case Verdict.Closed or Verdict.Rescued:
+                logger.LogWarning("Call {CallId} from {Caller} was {What} by the watchdog", callId, E164.Mask(call.CallerNumber),
+                    verdict == Verdict.Closed ? "closed without its final events" : "final but never queued; queued");
+                await notifier.SendAsync(callId, claim!.Value, cancellationToken);
+                break;
+            case Verdict.Rescheduled:
+                // Due again when the call would turn stale, or when a fresh claim of another sender would go stale.
+                var due = call.CompletedAt is null
+                    ? LastSignOfLife(call) + StaleAfter - time.GetUtcNow()
+                    : CallStateMachine.EnqueueClaimTimeout;
+                await SendAsync(callId, due, cancellationToken);
+                break;
+        }
+
+        return verdict;
+    }
+
+    /// <summary>The latest Vonage time the ledger holds for the call: where a call closed by the watchdog ends.</summary>
+    public static DateTimeOffset? LastEventTime(CallRecord call) =>
+        new[]
+        {
+            call.AnsweredAt, call.InboundStatusAt, call.InboundStartTime, call.InboundEndTime, call.AgentStatusAt,
+            call.AgentAnsweredAt, call.AgentEndTime, call.RecordingEndTime,
+        }.Max();
+
+    /// <summary>When we last heard of the call: its latest event, or our latest write of its row.</summary>
+    private static DateTimeOffset LastSignOfLife(CallRecord call) =>
+        new[] { LastEventTime(call), call.Timestamp }.Max() ?? DateTimeOffset.MinValue;
+
+    private Task SendAsync(string callId, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        var visibility = delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay > MaxDelay ? MaxDelay : delay;
+        return _queue.SendMessageAsync(JsonSerializer.Serialize(new CallWatchdogMessage(callId)), visibility, cancellationToken: cancellationToken);
+    }
+}
