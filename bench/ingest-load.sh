@@ -2,7 +2,7 @@
 # Event ingestion and delivery lag through the local Functions host: Release builds, the host as its own process
 # (real worker; queue pump on for lag), Azurite on free ports, stub sinks (Mixpanel, impact.com, Segment) on Kestrel.
 #   bench/ingest-load.sh events [rate=300] [seconds=30] [closed-seconds=15] [connections=16]
-#   bench/ingest-load.sh lag [calls=300] [calls-per-second=5] [processing-delay-seconds=0]
+#   bench/ingest-load.sh lag [calls=200] [calls-per-second=2] [processing-delay-seconds=0]
 # Every webhook is signed with a fresh HS256 token (the simulator's signer) and verified, jti replay guard on.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -11,7 +11,7 @@ namespace CallTracking.IngestBench;
 /// the call's arrival at each stub sink (Mixpanel event, impact.com, Segment), through the local host's real worker
 /// and queue pump. Calls start at a fixed rate; each call's webhooks are sent back to back in the plan's order.
 /// </summary>
-public sealed class DeliveryLag(BenchCalls bench, HttpStubServer stub, CpuMeter cpu)
+public sealed class DeliveryLag(BenchCalls bench, HttpStubServer stub, CpuMeter cpu, StorageRequestLog storage)
 {
     public static readonly IReadOnlyList<(string Name, string Path)> Sinks =
         [("mixpanel", "/mixpanel/track"), ("impact", "/calldata/logCallData"), ("segment", "/segment/v1/track")];
@@ -30,6 +30,7 @@ public sealed class DeliveryLag(BenchCalls bench, HttpStubServer stub, CpuMeter 
         var requests = 0;
         var pacer = new FixedRatePacer(callsPerSecond);
         var before = cpu.Sample();
+        var logBefore = storage.Snapshot();
         var clock = Stopwatch.StartNew();
         var running = new List<Task>();
         foreach (var call in generated)
@@ -87,6 +88,7 @@ public sealed class DeliveryLag(BenchCalls bench, HttpStubServer stub, CpuMeter 
         }
 
         Console.WriteLine($"all three {lastSink.Count,4} of {calls} calls; lag to the last sink {Percentiles.Line(lastSink)}");
+        Console.WriteLine(StorageRequestLog.Describe(logBefore, storage.Snapshot(), requests) + " (processing included)");
         Console.WriteLine(used.Describe(requests, clock.Elapsed).Replace("per request", "per webhook (processing included)", StringComparison.Ordinal));
 
         void Count(HttpStatusCode status, HttpStatusCode expected)

@@ -6,7 +6,7 @@ using CallTracking.Tests.Infrastructure;
 
 // Usage (bench/ingest-load.sh builds everything in Release first):
 //   events [rate=300] [seconds=30] [closed-seconds=15] [connections=16]   POST /api/event: open loop, then closed loop
-//   lag [calls=300] [calls-per-second=5] [processing-delay-seconds=0]    completed acknowledged -> delivered in sinks
+//   lag [calls=200] [calls-per-second=2] [processing-delay-seconds=0]    completed acknowledged -> delivered in sinks
 var mode = args.ElementAtOrDefault(0);
 if (mode is not ("events" or "lag"))
 {
@@ -52,13 +52,13 @@ try
     if (mode == "events")
     {
         var callsTable = azurite.TableService().GetTableClient(StorageNames.CallsTable);
-        await new EventIngestion(bench, cpu, callsTable).RunAsync(Arg(1, 300), Arg(2, 30), Arg(3, 15), Arg(4, 16), Seed);
+        await new EventIngestion(bench, cpu, callsTable, new StorageRequestLog(azurite)).RunAsync(Arg(1, 300), Arg(2, 30), Arg(3, 15), Arg(4, 16), Seed);
     }
     else
     {
         var delay = Arg(3, 0);
         Console.WriteLine($"processing delay (CallTracking__ProcessingDelaySeconds): {delay} s; queue polling as in host.json");
-        await new DeliveryLag(bench, stub!, cpu).RunAsync(Arg(1, 300), Arg(2, 5), Seed, TimeSpan.FromSeconds(delay + 120));
+        await new DeliveryLag(bench, stub!, cpu, new StorageRequestLog(azurite)).RunAsync(Arg(1, 200), Arg(2, 2), Seed, TimeSpan.FromSeconds(delay + 120));
     }
 
     return 0;
