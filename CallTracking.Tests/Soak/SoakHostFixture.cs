@@ -20,8 +20,11 @@ public sealed class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuri
     /// <summary>Longer than a call's webhooks take to arrive, even while Azurite restarts (the sender retries for ~16 s).</summary>
     public const int ProcessingDelaySeconds = 20;
 
-    /// <summary>Per-attempt sink timeout; the fault injector's slow answers take longer.</summary>
-    public const int SinkAttemptTimeoutSeconds = 1;
+    /// <summary>
+    /// Per-attempt sink timeout; the fault injector's slow answers take longer. Not shorter: on a loaded machine a
+    /// healthy answer can take a second, and a Mixpanel people update acknowledged after the client gave up is sent again.
+    /// </summary>
+    public const int SinkAttemptTimeoutSeconds = 3;
 
     public static readonly IReadOnlyList<(string Method, string Path, StubResponse Healthy)> SinkRoutes =
     [
@@ -70,8 +73,9 @@ public sealed class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuri
         settings["Forwarding__MaxRetryAttempts"] = "2";
         settings["Forwarding__RetryDelayMilliseconds"] = "50";
         settings["Forwarding__AttemptTimeoutSeconds"] = SinkAttemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        settings["Forwarding__TotalTimeoutSeconds"] = "4";
-        settings["Forwarding__ClaimSeconds"] = "10";
+        settings["Forwarding__TotalTimeoutSeconds"] = "8";
+        // Longer than a call's sends to all four sinks, so a duplicate message never takes over a send in progress.
+        settings["Forwarding__ClaimSeconds"] = "40";
     }
 }
 
