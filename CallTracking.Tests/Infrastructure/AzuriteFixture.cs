@@ -83,11 +83,61 @@ public class AzuriteFixture : IAsyncLifetime
         }
     }
 
-    /// <summary>Stops and starts Azurite on the same ports (data survives only with disk persistence).</summary>
+    /// <summary>
+    /// Stops and starts Azurite on the same ports (data survives only with disk persistence). The stop is graceful:
+    /// Azurite keeps its table and queue metadata in LokiJS databases it saves only every 5 s and on shutdown, so a
+    /// kill would lose writes it had acknowledged (which real Azure Storage never does).
+    /// </summary>
     public async Task RestartAsync()
     {
-        await StopAsync();
+        await StopGracefullyAsync(TimeSpan.FromSeconds(60));
         await StartAsync();
+    }
+
+    /// <summary>
+    /// SIGTERM: Azurite closes its services, saving their databases, and says so; then the process is killed (after
+    /// saying so, Node lingers for up to minutes). A kill after <paramref name="timeout"/> if it never says so.
+    /// </summary>
+    public async Task StopGracefullyAsync(TimeSpan timeout)
+    {
+        if (_process is { HasExited: false } process && !OperatingSystem.IsWindows())
+        {
+            string[] closed = ["Azurite Queue service successfully closed", "Azurite Table service successfully closed"];
+            var before = closed.Select(Occurrences).ToArray();
+            using (var signal = Process.Start(new ProcessStartInfo("kill") { ArgumentList = { "-TERM", process.Id.ToString() } }))
+            {
+                await signal!.WaitForExitAsync();
+            }
+
+            var deadline = DateTime.UtcNow + timeout;
+            while (!process.HasExited && closed.Select(Occurrences).Zip(before).Any(c => c.First == c.Second))
+            {
+                if (DateTime.UtcNow > deadline)
+                {
+                    Append($"Azurite did not close within {timeout} of SIGTERM; killing it");
+                    break;
+                }
+
+                await Task.Delay(100);
+            }
+        }
+
+        await StopAsync();
+    }
+
+    private int Occurrences(string text)
+    {
+        lock (_output)
+        {
+            var all = _output.ToString();
+            var count = 0;
+            for (var i = all.IndexOf(text, StringComparison.Ordinal); i >= 0; i = all.IndexOf(text, i + text.Length, StringComparison.Ordinal))
+            {
+                count++;
+            }
+
+            return count;
+        }
     }
 
     public async Task StartAsync()

@@ -21,7 +21,14 @@ public class FunctionsHostFixture : IAsyncLifetime
     private readonly CapturedLogs _log = new();
     private ILoggerFactory? _loggerFactory;
 
-    public AzuriteFixture Azurite { get; } = new();
+    public FunctionsHostFixture() : this(new AzuriteFixture())
+    {
+    }
+
+    /// <summary>For a collection that needs its own kind of Azurite (e.g. disk-persisted, to restart it mid-test).</summary>
+    protected FunctionsHostFixture(AzuriteFixture azurite) => Azurite = azurite;
+
+    public AzuriteFixture Azurite { get; }
 
     public LocalFunctionsHost Host { get; private set; } = null!;
 

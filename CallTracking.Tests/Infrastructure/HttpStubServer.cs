@@ -86,12 +86,11 @@ public sealed class HttpStubServer : IAsyncDisposable
             context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
             body,
             DateTimeOffset.UtcNow);
-        _requests.Enqueue(request);
-
         var response = _routes.TryGetValue(Key(request.Method, request.Path), out var sequence)
             || _routes.TryGetValue(Key("*", "*"), out sequence)
             ? sequence.Next()
             : new StubResponse(404, "no stub for this route");
+        _requests.Enqueue(request with { Response = response });
         if (response.Delay is { } delay)
         {
             await Task.Delay(delay);
@@ -136,6 +135,9 @@ public sealed record StubResponse(int Status, string Body = "", string ContentTy
 public sealed record RecordedRequest(string Method, string Path, string Query, IReadOnlyDictionary<string, string> Headers, string Body,
     DateTimeOffset ReceivedAt)
 {
+    /// <summary>What the stub answered (a delayed answer may have reached a client that had already given up).</summary>
+    public StubResponse? Response { get; init; }
+
     public string? Header(string name) => Headers.TryGetValue(name, out var value) ? value : null;
 
     /// <summary>The body as an <c>application/x-www-form-urlencoded</c> form.</summary>

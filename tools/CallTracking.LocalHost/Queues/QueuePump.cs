@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Azure;
 using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using CallTracking.LocalHost.Configuration;
@@ -30,6 +31,8 @@ public sealed class QueuePump(
 {
     public const string PoisonSuffix = "-poison";
     private const int MaxQueueNameLength = 63;
+    private static readonly TimeSpan FirstSettleRetryDelay = TimeSpan.FromMilliseconds(500);
+    private static readonly TimeSpan MaxSettleRetryDelay = TimeSpan.FromSeconds(5);
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     private readonly QueueTrigger _trigger = function.Queue
@@ -97,23 +100,26 @@ public sealed class QueuePump(
             return 0;
         }
 
-        await Task.WhenAll(messages.Select(m => ProcessAsync(queue, m, cancellationToken)));
+        // Our pop receipts are good until the visibility we asked for ends (less a margin for clock and latency).
+        var receiptExpires = DateTimeOffset.UtcNow + processingVisibility - TimeSpan.FromSeconds(30);
+        await Task.WhenAll(messages.Select(m => ProcessAsync(queue, m, receiptExpires, cancellationToken)));
         return messages.Length;
     }
 
-    private async Task ProcessAsync(QueueClient queue, QueueMessage message, CancellationToken cancellationToken)
+    private async Task ProcessAsync(QueueClient queue, QueueMessage message, DateTimeOffset receiptExpires, CancellationToken cancellationToken)
     {
         try
         {
             if (message.DequeueCount > options.MaxDequeueCount)
             {
-                await MoveToPoisonAsync(queue, message, "it was dequeued more often than maxDequeueCount", cancellationToken);
+                await MoveToPoisonAsync(queue, message, "it was dequeued more often than maxDequeueCount", receiptExpires, cancellationToken);
                 return;
             }
 
             if (!TryDecode(message, out var body))
             {
-                await MoveToPoisonAsync(queue, message, "its body is not valid base64 (set messageEncoding or send base64)", cancellationToken);
+                await MoveToPoisonAsync(queue, message, "its body is not valid base64 (set messageEncoding or send base64)", receiptExpires,
+                    cancellationToken);
                 return;
             }
 
@@ -121,16 +127,18 @@ public sealed class QueuePump(
             var succeeded = await InvokeAsync(request, message, cancellationToken);
             if (succeeded)
             {
-                await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+                await SettleAsync("delete", message, receiptExpires,
+                    () => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken), cancellationToken);
             }
             else if (message.DequeueCount >= options.MaxDequeueCount)
             {
-                await MoveToPoisonAsync(queue, message, $"it failed {message.DequeueCount} times (maxDequeueCount)", cancellationToken);
+                await MoveToPoisonAsync(queue, message, $"it failed {message.DequeueCount} times (maxDequeueCount)", receiptExpires, cancellationToken);
             }
             else
             {
-                await queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: options.VisibilityTimeout,
-                    cancellationToken: cancellationToken);
+                await SettleAsync("release", message, receiptExpires,
+                    () => queue.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: options.VisibilityTimeout,
+                        cancellationToken: cancellationToken), cancellationToken);
             }
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
@@ -142,6 +150,47 @@ public sealed class QueuePump(
             logger.LogError("Queue message {MessageId} on '{Queue}' could not be settled: {Error}", message.MessageId, QueueName, ex.Message);
         }
     }
+
+    /// <summary>
+    /// Runs one storage step that settles a received message (delete, release, poison copy), retrying with back-off
+    /// through a storage outage for as long as our pop receipt can still be valid. Giving up at the first failure
+    /// would leave the message invisible for the whole processing visibility (minutes) and then run it again; the
+    /// real host's listener also just logs a failed completion and lets the message reappear after its 10-minute
+    /// lease, so a real <c>func</c> host behaves like the unretried version here (at-least-once either way).
+    /// A 4xx answer (message gone, pop receipt no longer ours) is final: someone else owns the message now.
+    /// </summary>
+    private async Task SettleAsync(string step, QueueMessage message, DateTimeOffset receiptExpires, Func<Task> settle,
+        CancellationToken cancellationToken)
+    {
+        var delay = FirstSettleRetryDelay;
+        while (true)
+        {
+            try
+            {
+                await settle();
+                return;
+            }
+            catch (Exception ex) when (IsStorageUnavailable(ex, cancellationToken) && DateTimeOffset.UtcNow + delay < receiptExpires)
+            {
+                logger.LogWarning("Could not {Step} message {MessageId} on '{Queue}' (storage unavailable); retrying in {Delay}: {Error}",
+                    step, message.MessageId, QueueName, delay, FirstLine(ex.Message));
+            }
+
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxSettleRetryDelay.Ticks));
+        }
+    }
+
+    /// <summary>Transport failures, timeouts, 5xx (and 408/429): worth retrying. Other 4xx answers are final.</summary>
+    internal static bool IsStorageUnavailable(Exception ex, CancellationToken cancellationToken) => ex switch
+    {
+        OperationCanceledException => !cancellationToken.IsCancellationRequested,
+        RequestFailedException { Status: >= 400 and < 500 and not 408 and not 429 } => false,
+        AggregateException aggregate => aggregate.InnerExceptions.All(e => IsStorageUnavailable(e, cancellationToken)),
+        _ => true,
+    };
+
+    private static string FirstLine(string text) => text.Split('\n', 2)[0].Trim();
 
     private async Task<bool> InvokeAsync(InvocationRequest request, QueueMessage message, CancellationToken cancellationToken)
     {
@@ -231,7 +280,8 @@ public sealed class QueuePump(
         return false;
     }
 
-    private async Task MoveToPoisonAsync(QueueClient queue, QueueMessage message, string reason, CancellationToken cancellationToken)
+    private async Task MoveToPoisonAsync(QueueClient queue, QueueMessage message, string reason, DateTimeOffset receiptExpires,
+        CancellationToken cancellationToken)
     {
         if (PoisonQueueName is null)
         {
@@ -242,12 +292,17 @@ public sealed class QueuePump(
         {
             logger.LogWarning("Moving message {MessageId} from '{Queue}' to '{PoisonQueue}' because {Reason}",
                 message.MessageId, QueueName, PoisonQueueName, reason);
-            var poison = await connections.GetAsync(_trigger.Connection, PoisonQueueName, raw: true, cancellationToken);
-            // The body exactly as stored, so a replay is a plain copy back.
-            await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
+            // The body exactly as stored, so a replay is a plain copy back. A copy retried after a lost answer may
+            // land twice; processing is idempotent, a lost message is not recoverable.
+            await SettleAsync("copy to poison", message, receiptExpires, async () =>
+            {
+                var poison = await connections.GetAsync(_trigger.Connection, PoisonQueueName, raw: true, cancellationToken);
+                await poison.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
+            }, cancellationToken);
         }
 
-        await queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
+        await SettleAsync("delete", message, receiptExpires,
+            () => queue.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken), cancellationToken);
     }
 
     private static TypedData JsonDate(DateTimeOffset value) => new() { Json = JsonSerializer.Serialize(value) };

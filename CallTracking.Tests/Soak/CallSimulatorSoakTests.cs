@@ -1,0 +1,407 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Azure.Data.Tables;
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Common;
+using CallTracking.Functions.Reporting;
+using CallTracking.Simulator;
+using CallTracking.Tests.Infrastructure;
+using Microsoft.AspNetCore.WebUtilities;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace CallTracking.Tests.Soak;
+
+/// <summary>
+/// A few hundred simulated calls through the real app while the sinks fail for periods and Azurite restarts:
+/// nothing is lost and nothing is counted twice.
+/// </summary>
+[Collection(SoakCollection.Name)]
+[Trait("Category", "Soak")]
+public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelper output)
+{
+    private const int Calls = 300;
+    private const int Seed = 20261126;
+
+    /// <summary>
+    /// Generous: the drain polls and ends as soon as everything is settled; this only bounds a real hang. Longer than
+    /// the local host's processing visibility (function timeout + 1 min), after which a message whose receive answer
+    /// was lost in the restart becomes visible again.
+    /// </summary>
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromMinutes(10);
+
+    private static readonly SimCampaign[] Campaigns =
+    [
+        new() { Id = "soak-radio", TrackingNumber = "+442079460101", AgentNumber = "+447700900601", RecordCalls = true, WhisperText = "Radio caller" },
+        new() { Id = "soak-tv", TrackingNumber = "+442079460102", AgentNumber = "+447700900602", RingTimeoutSeconds = 20 },
+        new() { Id = "soak-web", TrackingNumber = "+14155550142", AgentNumber = "+14155550143", RecordCalls = true },
+    ];
+
+    /// <summary>Campaigns with impact ids report to impact.com; the others must not.</summary>
+    private static readonly HashSet<string> ImpactCampaigns = ["soak-radio", "soak-web"];
+
+    [Fact]
+    public async Task Simulated_calls_survive_sink_faults_and_a_storage_restart_exactly_once()
+    {
+        var clock = Stopwatch.StartNew();
+        await CreateCampaignsAsync();
+
+        // 1. Drive the calls while the sinks misbehave; restart Azurite once, part-way through.
+        var calls = new ScenarioGenerator(new GeneratorOptions
+        {
+            Seed = Seed,
+            DuplicateFraction = 0.1,
+            ShuffleFraction = 0.2,
+            CallsPerSecond = 25,
+            Epoch = DateTimeOffset.UtcNow,
+        }).Generate(Campaigns, Calls);
+        using var http = SimulatorRun.CreateHttpClient(host.Host.BaseAddress, 16);
+        // Vonage retries failed webhooks; enough attempts (about a minute) to ride out the Azurite restart on a slow machine.
+        var senderOptions = new SenderOptions { CallsPerSecond = 25, MaxConcurrentCalls = 16, MaxAttempts = 20 };
+        var signer = new VonageRequestSigner(SoakHostFixture.SignatureSecret, SoakHostFixture.ApiKey);
+        var sender = new VonageSender(http, signer, senderOptions);
+        var sent = 0;
+        var restart = new TaskCompletionSource();
+        sender.RequestCompleted += (_, _) =>
+        {
+            if (Interlocked.Increment(ref sent) == 1200)
+            {
+                restart.TrySetResult();
+            }
+        };
+
+        await using var faults = new SinkFaultInjector(host.Sinks, SoakHostFixture.SinkRoutes,
+            TimeSpan.FromSeconds(SoakHostFixture.SinkAttemptTimeoutSeconds + 0.5));
+        faults.Start();
+        var restarted = RestartStorageWhenAsync(restart.Task);
+        var report = await sender.RunAsync(calls);
+        restart.TrySetResult();
+        await restarted;
+        var summary = SimulationSummary.From(Seed, report);
+        Assert.True(summary.FailedRequests == 0, "every webhook was accepted in the end:\n" + string.Join("\n", summary.SampleErrors ?? []));
+        Assert.Equal(0, summary.DroppedCalls);
+
+        // 2. Keep the faults on until processing has met each kind of them (processing starts a processing delay after
+        //    each call ends), then let the sinks recover and replay poison until everything is delivered.
+        await WaitForFaultsServedAsync(TimeSpan.FromMinutes(4));
+        await faults.StopAsync();
+        var served = FaultyResponsesServed();
+        Assert.True(served.Values.All(n => n > 0) && served.Count == 3, "the sinks served every kind of fault: " + string.Join(", ", served));
+        var (replays, replayed) = await DrainAsync(summary, DrainTimeout);
+
+        await WriteHostLogAsync();
+
+        // 3. The ledger: every simulated call exactly once, with the outcome, talk time and cost it had.
+        var ledger = await LedgerAsync();
+        var simulated = summary.CallList.ToDictionary(c => c.ConversationUuid);
+        Assert.Equal([], ledger.Keys.Where(k => !simulated.ContainsKey(k)).ToList());
+        foreach (var call in summary.CallList)
+        {
+            Assert.True(ledger.TryGetValue(call.ConversationUuid, out var row), $"call {call.ConversationUuid} is missing from the ledger");
+            Assert.Equal(call.CampaignId, row.CampaignId);
+            Assert.True(string.Equals(call.Outcome.ToString(), row.Outcome, StringComparison.OrdinalIgnoreCase),
+                $"{call.ConversationUuid}: simulated {call.Outcome}, ledger {row.Outcome}");
+            Assert.Equal(call.Caller, row.CallerNumber);
+            Assert.Equal(call.TalkSeconds, row.TalkSeconds);
+            Assert.Equal((double)call.CarrierCost, row.CarrierCost ?? 0, 6);
+            Assert.Equal(call.Recorded, row.RecordingUrl is not null);
+        }
+
+        // 4. Every sink got every call exactly once (acknowledged), and all copies of one call carry one dedup id.
+        var deliveries = SinkDeliveries(summary);
+
+        // 5. The reports agree with what was sent.
+        await AssertStatsAsync(summary, ledger);
+
+        // 6. Nothing left behind in any queue.
+        var census = await StorageCensus.TakeAsync(host.Tables, host.Queues);
+        Assert.All(census.Messages, q => Assert.Equal(0, q.Value));
+
+        var counts = new Dictionary<string, object>
+        {
+            ["calls"] = summary.Calls,
+            ["events"] = summary.Events,
+            ["duplicates"] = summary.Duplicates,
+            ["shuffledCalls"] = summary.ShuffledCalls,
+            ["recordings"] = summary.Recordings,
+            ["whispers"] = summary.Whispers,
+            ["webhookRequests"] = summary.Requests,
+            ["webhookRetries"] = summary.Retries,
+            ["outcomes"] = summary.Outcomes.ToDictionary(o => JsonNamingPolicy.CamelCase.ConvertName(o.Key.ToString()), o => o.Value),
+            ["faultPeriodsInjected"] = faults.PhasesStarted.ToDictionary(p => p.Key, p => p.Value),
+            ["faultyResponsesServed"] = served,
+            ["azuriteRestarts"] = 1,
+            ["poisonReplays"] = replays,
+            ["poisonMessagesReplayed"] = replayed,
+            ["deliveriesPerSink"] = deliveries,
+            ["storage"] = census.Rows,
+            ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
+        };
+        var json = JsonSerializer.Serialize(counts, new JsonSerializerOptions { WriteIndented = true });
+        output.WriteLine(summary.ToText());
+        output.WriteLine(json);
+        Console.WriteLine("Soak summary: " + json);
+        Directory.CreateDirectory(RepositoryPaths.Combine("artifacts"));
+        await File.WriteAllTextAsync(RepositoryPaths.Combine("artifacts", "soak-summary.json"), json);
+    }
+
+    private async Task CreateCampaignsAsync()
+    {
+        foreach (var campaign in Campaigns)
+        {
+            var body = new JsonObject
+            {
+                ["id"] = campaign.Id,
+                ["name"] = "Soak " + campaign.Id,
+                ["trackingNumber"] = campaign.TrackingNumber,
+                ["agentNumber"] = campaign.AgentNumber,
+                ["recordCalls"] = campaign.RecordCalls,
+                ["whisperText"] = campaign.WhisperText,
+                ["ringTimeoutSeconds"] = campaign.RingTimeoutSeconds,
+                ["recordingNotice"] = new JsonObject { ["text"] = "This call may be recorded." },
+            };
+            if (ImpactCampaigns.Contains(campaign.Id))
+            {
+                body["impact"] = new JsonObject { ["campaignId"] = 1001, ["mediaId"] = 2002, ["actionTrackerId"] = 3003 };
+            }
+
+            var response = await host.Client.PutAsJsonAsync(new Uri($"api/campaigns/{campaign.Id}", UriKind.Relative), body);
+            Assert.True(response.IsSuccessStatusCode, $"PUT campaign {campaign.Id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    private async Task RestartStorageWhenAsync(Task trigger)
+    {
+        await trigger;
+        var watch = Stopwatch.StartNew();
+        var stopping = DateTimeOffset.UtcNow;
+        await host.Azurite.RestartAsync();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"Azurite restarted in {watch.Elapsed.TotalSeconds:0.0} s (down from {stopping:HH:mm:ss.fff} to {DateTimeOffset.UtcNow:HH:mm:ss.fff})"));
+    }
+
+    /// <summary>Faulty answers the sinks gave, by kind (a slow answer is one the sink client had given up on).</summary>
+    private Dictionary<string, int> FaultyResponsesServed() => host.Sinks.Requests
+        .Select(r => r.Response switch
+        {
+            { Delay: not null } => "timeout",
+            { Status: 429 } => "http429",
+            { Status: >= 500 } => "http500",
+            _ => null,
+        })
+        .OfType<string>()
+        .GroupBy(kind => kind)
+        .OrderBy(g => g.Key, StringComparer.Ordinal)
+        .ToDictionary(g => g.Key, g => g.Count());
+
+    /// <summary>Polls (no timing assumptions) until processing has hit every kind of fault a few times, or gives up.</summary>
+    private async Task WaitForFaultsServedAsync(TimeSpan atMost)
+    {
+        var deadline = DateTime.UtcNow + atMost;
+        while (DateTime.UtcNow < deadline && !(FaultyResponsesServed() is { Count: 3 } served && served.Values.All(n => n >= 5)))
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+        }
+    }
+
+    /// <summary>Replays poison and waits until every call is processed and delivered everywhere it should be.</summary>
+    private async Task<(int Replays, int Messages)> DrainAsync(SimulationSummary summary, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var replays = 0;
+        var replayed = 0;
+        while (true)
+        {
+            var census = await StorageCensus.TakeAsync(host.Tables, host.Queues);
+            var poison = census.Messages[StorageNames.CallsCompletedPoisonQueue];
+            if (poison > 0)
+            {
+                var response = await host.Client.PostAsync(new Uri("api/admin/replay", UriKind.Relative), null);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                replays++;
+                replayed += (await response.Content.ReadFromJsonAsync<JsonObject>())?["moved"]?.GetValue<int>() ?? 0;
+            }
+
+            var pending = await PendingAsync(summary);
+            if (pending.Count == 0 && census.Messages.Values.All(v => v == 0))
+            {
+                return (replays, replayed);
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var logFile = await WriteHostLogAsync();
+                Assert.Fail($"Not drained after {timeout}: {census}; {pending.Count} calls pending, e.g. {string.Join("; ", pending.Take(5))}\n" +
+                            $"Full host log in {logFile}; its warnings and errors:\n{Tail(Problems(host.Log), 60)}");
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(2));
+        }
+    }
+
+    private async Task<List<string>> PendingAsync(SimulationSummary summary)
+    {
+        var ledger = await LedgerAsync();
+        var deliveries = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
+        await foreach (var row in host.Tables.GetTableClient(StorageNames.DeliveriesTable).QueryAsync<TableEntity>())
+        {
+            (deliveries.TryGetValue(row.PartitionKey, out var list) ? list : deliveries[row.PartitionKey] = []).Add(row);
+        }
+
+        var pending = new List<string>();
+        foreach (var call in summary.CallList)
+        {
+            if (!ledger.TryGetValue(call.ConversationUuid, out var row) || row.ProcessedAt is null)
+            {
+                pending.Add(call.ConversationUuid + " not processed");
+                continue;
+            }
+
+            var rows = deliveries.GetValueOrDefault(call.ConversationUuid) ?? [];
+            var open = rows.Where(r => r.GetString("Status") is not ("Delivered" or "Skipped")).Select(r => $"{r.RowKey}={r.GetString("Status")}").ToList();
+            if (rows.Count == 0 || open.Count > 0)
+            {
+                pending.Add($"{call.ConversationUuid} deliveries: {(rows.Count == 0 ? "none" : string.Join(",", open))}");
+            }
+        }
+
+        return pending;
+    }
+
+    private async Task<Dictionary<string, CallRecord>> LedgerAsync()
+    {
+        var rows = new Dictionary<string, CallRecord>(StringComparer.Ordinal);
+        await foreach (var row in host.Tables.GetTableClient(StorageNames.CallsTable).QueryAsync<CallRecord>(r => r.RowKey == CallRecord.RowKeyValue))
+        {
+            rows[row.PartitionKey] = row;
+        }
+
+        return rows;
+    }
+
+    /// <summary>
+    /// Checks each sink and returns its counts. "Exactly once" is by the sink's dedup id, as the sinks themselves
+    /// count: at-least-once forwarding may send a call again when its answer was lost (a 200 that came after the
+    /// client's timeout, a ledger write that storage lost in the restart); every copy must then carry the call's one
+    /// id, so the sink keeps one. Such redundant copies are counted and printed. Mixpanel's people updates are not
+    /// idempotent and so must be acknowledged exactly once, copies included.
+    /// </summary>
+    private Dictionary<string, object> SinkDeliveries(SimulationSummary summary)
+    {
+        var acknowledged = host.Sinks.Requests.Where(r => r.Response is { Status: >= 200 and < 300, Delay: null }).ToList();
+        var all = host.Sinks.Requests;
+        var expectedAll = summary.CallList.Select(c => c.ConversationUuid).Order().ToList();
+        var redundant = new Dictionary<string, int>(StringComparer.Ordinal);
+
+        // Mixpanel /track: one event per call, identified by its "Conversation UUID"; one $insert_id per call.
+        redundant["mixpanel"] = AssertOncePerDedupId("mixpanel", expectedAll, acknowledged.Where(r => r.Path == SoakHostFixture.MixpanelTrack)
+            .SelectMany(r => ParseArray(r.Body).Select(e => ((string)e!["properties"]!["Conversation UUID"]!, (string)e["properties"]!["$insert_id"]!, r))));
+
+        // Mixpanel /engage: per caller, "Number of Calls" went up once per call (withheld callers have no profile).
+        var engage = acknowledged.Where(r => r.Path == SoakHostFixture.MixpanelEngage).SelectMany(r => ParseArray(r.Body)).ToList();
+        var added = engage.Where(u => u!["$add"] is not null)
+            .GroupBy(u => (string)u!["$distinct_id"]!).ToDictionary(g => g.Key, g => g.Sum(u => (int)u!["$add"]!["Number of Calls"]!));
+        var expectedPerCaller = summary.CallList.Where(c => c.Caller is not null).GroupBy(c => c.Caller!).ToDictionary(g => g.Key, g => g.Count());
+        Assert.Equal(expectedPerCaller.OrderBy(p => p.Key), added.OrderBy(p => p.Key));
+        var charged = engage.Where(u => u!["$append"] is not null).Select(u => (string)u!["$append"]!["$transactions"]!["Call"]!).ToList();
+        Assert.Equal(charged.Count, charged.Distinct().Count());
+
+        // impact.com: only campaigns with impact ids, VendorEventId = call id, explicit CallStatus.
+        var impact = acknowledged.Where(r => r.Path == SoakHostFixture.ImpactLogCallData).Select(r => (Form: QueryHelpers.ParseQuery(r.Body), Request: r)).ToList();
+        redundant["impact"] = AssertOncePerDedupId("impact",
+            summary.CallList.Where(c => ImpactCampaigns.Contains(c.CampaignId)).Select(c => c.ConversationUuid).Order().ToList(),
+            impact.Select(f => (f.Form["CallSessionId"].ToString(), f.Form["VendorEventId"].ToString(), f.Request)));
+        Assert.All(impact, f => Assert.False(string.IsNullOrEmpty(f.Form["CallStatus"].ToString())));
+
+        // Segment: messageId derived from the call id (its properties carry the call id too).
+        redundant["segment"] = AssertOncePerDedupId("segment", expectedAll, acknowledged.Where(r => r.Path == SoakHostFixture.SegmentTrack)
+            .Select(r => JsonNode.Parse(r.Body)!["messageId"]!.GetValue<string>() is var id ? (id["inbound-call-".Length..], id, r) : default));
+
+        return SoakHostFixture.SinkRoutes.ToDictionary(r => r.Path, r => (object)new
+        {
+            acknowledged = acknowledged.Count(a => a.Path == r.Path),
+            requests = all.Count(a => a.Path == r.Path),
+            redundantAcknowledgedCopies = r.Path switch
+            {
+                SoakHostFixture.MixpanelTrack => redundant["mixpanel"],
+                SoakHostFixture.ImpactLogCallData => redundant["impact"],
+                SoakHostFixture.SegmentTrack => redundant["segment"],
+                _ => 0,
+            },
+        });
+    }
+
+    /// <summary>Every expected call acknowledged, nothing else; one dedup id per call and one call per dedup id. Returns the redundant copies.</summary>
+    private int AssertOncePerDedupId(string sink, IReadOnlyList<string> expected, IEnumerable<(string CallId, string DedupId, RecordedRequest Request)> received)
+    {
+        var copies = received.ToList();
+        var byCall = copies.GroupBy(c => c.CallId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.ToList(), StringComparer.Ordinal);
+        var missing = expected.Where(id => !byCall.ContainsKey(id)).ToList();
+        var unexpected = byCall.Keys.Except(expected).ToList();
+        var mixedIds = byCall.Where(c => c.Value.Select(v => v.DedupId).Distinct().Count() > 1).Select(c => c.Key).ToList();
+        var sharedIds = copies.GroupBy(c => c.DedupId).Where(g => g.Select(c => c.CallId).Distinct().Count() > 1).Select(g => g.Key).ToList();
+        Assert.True(missing.Count == 0 && unexpected.Count == 0 && mixedIds.Count == 0 && sharedIds.Count == 0,
+            $"{sink}: {missing.Count} missing (e.g. {string.Join(", ", missing.Take(3))}), {unexpected.Count} unexpected, " +
+            $"{mixedIds.Count} calls sent with different dedup ids (e.g. {string.Join(", ", mixedIds.Take(3))}), " +
+            $"{sharedIds.Count} dedup ids shared by several calls");
+        foreach (var (call, list) in byCall.Where(c => c.Value.Count > 1))
+        {
+            output.WriteLine($"{sink}: {call} acknowledged {list.Count} times, same dedup id, at " +
+                             string.Join(", ", list.Select(c => c.Request.ReceivedAt.ToString("HH:mm:ss.fff", CultureInfo.InvariantCulture))));
+        }
+
+        return copies.Count - byCall.Count;
+    }
+
+    private async Task AssertStatsAsync(SimulationSummary summary, IReadOnlyDictionary<string, CallRecord> ledger)
+    {
+        var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        foreach (var campaign in summary.Campaigns)
+        {
+            var response = await host.Client.GetAsync(new Uri($"api/campaigns/{campaign.CampaignId}/stats?from={from}&to={to}", UriKind.Relative));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"stats {campaign.CampaignId}: {(int)response.StatusCode} {text}");
+            var stats = JsonNode.Parse(text)!;
+            int Outcome(SimOutcome o) => campaign.Outcomes.GetValueOrDefault(o);
+            Assert.Equal(campaign.Calls, (int)stats["calls"]!);
+            Assert.Equal(Outcome(SimOutcome.Answered), (int)stats["answered"]!);
+            Assert.Equal(Outcome(SimOutcome.Busy), (int)stats["missedByKind"]!["busy"]!);
+            Assert.Equal(Outcome(SimOutcome.Unanswered), (int)stats["missedByKind"]!["unanswered"]!);
+            Assert.Equal(Outcome(SimOutcome.Timeout), (int)stats["missedByKind"]!["timeout"]!);
+            Assert.Equal(Outcome(SimOutcome.Rejected), (int)stats["missedByKind"]!["rejected"]!);
+            Assert.Equal(Outcome(SimOutcome.Failed), (int)stats["missedByKind"]!["failed"]!);
+            Assert.Equal(Outcome(SimOutcome.Abandoned), (int)stats["abandoned"]!);
+            Assert.Equal(Outcome(SimOutcome.NotConnected), (int)stats["notConnected"]!);
+            Assert.Equal(campaign.TalkSeconds, (int)stats["talkSeconds"]!);
+            // Stats keep each call's cost in micro-EUR (exact integer sums); the ledger matched the simulator's costs
+            // call by call above, so the stats must equal the ledger's costs rounded per call, exactly.
+            var ledgerMicros = ledger.Values.Where(r => r.CampaignId == campaign.CampaignId).Sum(r => CallEntry.ToMicros(r.CarrierCost));
+            Assert.Equal(CallEntry.FromMicros(ledgerMicros), (decimal)stats["carrierCost"]!);
+            var roundingAllowance = campaign.Calls * 0.0000005m;
+            Assert.True(Math.Abs(campaign.CarrierCost - (decimal)stats["carrierCost"]!) <= roundingAllowance,
+                $"{campaign.CampaignId}: simulated cost {campaign.CarrierCost}, stats {stats["carrierCost"]} (per-call rounding allows {roundingAllowance})");
+            Assert.Equal(campaign.WithheldCalls, (int)stats["withheldCallers"]!);
+        }
+    }
+
+    private static JsonArray ParseArray(string body) => JsonNode.Parse(body) as JsonArray ?? [];
+
+    /// <summary>The host's and Azurite's whole log, for reading after a run (artifacts are not committed).</summary>
+    private async Task<string> WriteHostLogAsync()
+    {
+        var logFile = RepositoryPaths.Combine("artifacts", "soak-host.log");
+        Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+        await File.WriteAllTextAsync(logFile, host.Log + "\n\nAzurite:\n" + host.Azurite.Output);
+        return logFile;
+    }
+
+    private static string Problems(string log) =>
+        string.Join('\n', log.Split('\n').Where(l => l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Error", StringComparison.Ordinal)));
+
+    private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
+}
