@@ -5,8 +5,10 @@ namespace CallTracking.Functions.Reporting;
 
 /// <summary>
 /// Writes call records as RFC 4180 CSV: CRLF line ends, a header row, fields with a comma, quote, CR or LF quoted
-/// (quotes doubled), ISO-8601 UTC times, invariant numbers. Values are written as they are (no spreadsheet
-/// formula escaping), so the file round-trips exactly. Flushes every <see cref="FlushEvery"/> rows: memory stays flat.
+/// (quotes doubled), ISO-8601 UTC times, invariant numbers. Spreadsheet formula injection is defused: a text cell
+/// starting with = + - @ TAB or CR gets a leading apostrophe (OWASP's advice), so a caller's carrier name or a
+/// campaign name cannot run a formula in Excel; plain numbers (E.164 caller numbers, prices) stay as they are.
+/// Flushes every <see cref="FlushEvery"/> rows: the writer's own memory stays flat.
 /// </summary>
 public static class CallCsvWriter
 {
@@ -76,12 +78,28 @@ public static class CallCsvWriter
         writer.WriteLine();
     }
 
+    /// <summary>The value as a spreadsheet will not evaluate it: formula-like text gets a leading apostrophe.</summary>
+    public static string DefuseFormula(string value) =>
+        value.Length > 0 && (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') && !IsPlainNumber(value) ? "'" + value : value;
+
+    // "+14155550100" or "-0.25": a spreadsheet reads them as numbers, never as a formula that calls anything.
+    private static bool IsPlainNumber(string value)
+    {
+        var digits = value.AsSpan(1);
+        var dot = digits.IndexOf('.');
+        return value[0] is '+' or '-' && digits.Length > 0
+            && (dot < 0 ? digits.IndexOfAnyExceptInRange('0', '9') < 0
+                : dot > 0 && dot < digits.Length - 1 && digits[..dot].IndexOfAnyExceptInRange('0', '9') < 0 && digits[(dot + 1)..].IndexOfAnyExceptInRange('0', '9') < 0);
+    }
+
     private static void WriteField(TextWriter writer, string? value)
     {
         if (string.IsNullOrEmpty(value))
         {
             return;
         }
+
+        value = DefuseFormula(value);
 
         if (value.AsSpan().IndexOfAny(",\"\r\n") < 0)
         {

@@ -33,8 +33,19 @@ public sealed record CallQuery
     /// <summary>Row key of the last call already returned (from the continuation token).</summary>
     public string? After { get; init; }
 
-    public static CallQuery Parse(
-        IReadOnlyDictionary<string, string?> query, string defaultCountry, DateTimeOffset now, bool pageParameters = true)
+    /// <summary>A JSON page: <c>limit</c> (1–<see cref="MaxLimit"/>), <c>offset</c> and <c>continuation</c>.</summary>
+    public static CallQuery Parse(IReadOnlyDictionary<string, string?> query, string defaultCountry, DateTimeOffset now) =>
+        Parse(query, defaultCountry, now, exportRowsPerPart: null);
+
+    /// <summary>
+    /// One part of a CSV export: <c>limit</c> is the part's row count (1–<paramref name="rowsPerPart"/>, default
+    /// <paramref name="rowsPerPart"/>); <c>continuation</c> starts after the previous part; no <c>offset</c>.
+    /// </summary>
+    public static CallQuery ParseExport(IReadOnlyDictionary<string, string?> query, string defaultCountry, DateTimeOffset now, int rowsPerPart) =>
+        Parse(query, defaultCountry, now, rowsPerPart);
+
+    private static CallQuery Parse(
+        IReadOnlyDictionary<string, string?> query, string defaultCountry, DateTimeOffset now, int? exportRowsPerPart)
     {
         var errors = new List<FieldError>();
         ReportRange? range = null;
@@ -80,13 +91,10 @@ public sealed record CallQuery
             }
         }
 
-        var limit = pageParameters ? ParseInt(query, "limit", DefaultLimit, 1, MaxLimit, errors) : int.MaxValue;
-        if (!pageParameters && Get(query, "limit") is not null)
-        {
-            limit = ParseInt(query, "limit", int.MaxValue, 1, int.MaxValue, errors);
-        }
-
-        var offset = pageParameters ? ParseInt(query, "offset", 0, 0, MaxOffset, errors) : 0;
+        var limit = exportRowsPerPart is { } partRows
+            ? ParseInt(query, "limit", partRows, 1, partRows, errors)
+            : ParseInt(query, "limit", DefaultLimit, 1, MaxLimit, errors);
+        var offset = exportRowsPerPart is null ? ParseInt(query, "offset", 0, 0, MaxOffset, errors) : 0;
         string? after = null;
         if (Get(query, "continuation") is { } token)
         {
@@ -131,9 +139,7 @@ public sealed record CallQuery
             return value;
         }
 
-        errors.Add(new FieldError(name, max == int.MaxValue
-            ? $"Must be a whole number of at least {min}."
-            : $"Must be a whole number from {min} to {max}." + (name == "offset" ? " Use the continuation token for deeper pages." : "")));
+        errors.Add(new FieldError(name, $"Must be a whole number from {min} to {max}." + (name == "offset" ? " Use the continuation token for deeper pages." : "")));
         return fallback;
     }
 }
@@ -164,6 +170,9 @@ public sealed record CallDetail(
         CallEntry.FromMicros(entry.CarrierCostMicros), CallEntry.FromMicros(entry.EnrichmentCostMicros),
         entry.CallerCountry, entry.CallerCarrier, entry.CallerLineType, entry.FirstTimeCaller);
 }
+
+/// <summary>What one CSV part held: its row count, and the token of the next part (null: this was the last).</summary>
+public sealed record CsvPart(long Rows, string? Continuation);
 
 public sealed record CallPage(
     IReadOnlyList<CallDetail> Items,
@@ -203,8 +212,12 @@ public static class ContinuationToken
 /// query; across campaigns, each campaign's ordered stream is merged (one query per campaign per page: fine for
 /// hundreds of campaigns). Filters on status and caller run in the table service.
 /// </summary>
-public sealed class CallRecordsService(ReportStore store, CampaignStore campaigns, IOptions<CallTrackingOptions> options)
+public sealed class CallRecordsService(
+    ReportStore store, CampaignStore campaigns, IOptions<CallTrackingOptions> options, IOptions<CsvExportOptions> csvOptions)
 {
+    /// <summary>Rows the campaign streams of one merge hold at most, together (one table page each).</summary>
+    private const int MergeBufferRows = 20_000;
+
     public string DefaultCountry => options.Value.DefaultCountry;
 
     /// <exception cref="ReportNotFoundException">Unknown campaign.</exception>
@@ -236,30 +249,46 @@ public sealed class CallRecordsService(ReportStore store, CampaignStore campaign
         return new CallPage(items, query.Offset, query.Limit, hasMore, hasMore && lastKey is not null ? ContinuationToken.Encode(lastKey) : null);
     }
 
+    /// <summary>The most rows one CSV response holds (<see cref="CsvExportOptions.CsvRowsPerPart"/>).</summary>
+    public int CsvRowsPerPart => csvOptions.Value.CsvRowsPerPart;
+
     /// <summary>
-    /// Every matching call (up to the query's limit), newest first, read page by page as it is enumerated.
-    /// Unknown campaigns fail here, before anything is written.
+    /// Writes one part of a CSV export into <paramref name="output"/>: the header and at most the query's limit of
+    /// matching calls, newest first, converted as the table pages arrive (never collected into a list). Reads one
+    /// row past the limit to know whether another part follows: the continuation is null only when nothing is left,
+    /// so no client ever fetches an empty last part. Unknown campaigns fail here, before anything is written.
     /// </summary>
     /// <exception cref="ReportNotFoundException">Unknown campaign.</exception>
-    public async Task<IAsyncEnumerable<CallDetail>> ExportAsync(CallQuery query, CancellationToken cancellationToken)
+    public async Task<CsvPart> ExportPartAsync(CallQuery query, Stream output, CancellationToken cancellationToken)
     {
         var names = await CampaignNamesAsync(query, cancellationToken);
-        return Export(query, names, cancellationToken);
+        var position = new ExportPosition();
+        var rows = await CallCsvWriter.WriteAsync(output, PartRows(query, names, position, cancellationToken), cancellationToken);
+        return new CsvPart(rows, position.HasMore && position.LastKey is not null ? ContinuationToken.Encode(position.LastKey) : null);
     }
 
-    private async IAsyncEnumerable<CallDetail> Export(
-        CallQuery query, Dictionary<string, string?> names, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private async IAsyncEnumerable<CallDetail> PartRows(
+        CallQuery query, Dictionary<string, string?> names, ExportPosition position, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var count = 0;
-        await foreach (var (_, entry) in StreamAsync(query, names.Keys, 1000, cancellationToken))
+        await foreach (var (key, entry) in StreamAsync(query, names.Keys, (int)Math.Min(query.Limit + 1L, 1000), cancellationToken))
         {
-            if (count++ >= query.Limit)
+            if (count++ == query.Limit)
             {
+                position.HasMore = true;
                 yield break;
             }
 
+            position.LastKey = key;
             yield return CallDetail.Of(entry, names.GetValueOrDefault(entry.CampaignId));
         }
+    }
+
+    private sealed class ExportPosition
+    {
+        public string? LastKey { get; set; }
+
+        public bool HasMore { get; set; }
     }
 
     private async Task<Dictionary<string, string?>> CampaignNamesAsync(CallQuery query, CancellationToken cancellationToken)
@@ -286,7 +315,10 @@ public sealed class CallRecordsService(ReportStore store, CampaignStore campaign
         CallQuery query, IEnumerable<string> partitions, int pageSize, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var filter = ExtraFilter(query);
-        var streams = partitions
+        // Each campaign's stream holds one table page: with many campaigns, smaller pages keep the merge's memory bounded.
+        var partitionList = partitions.ToList();
+        pageSize = Math.Min(pageSize, Math.Max(100, MergeBufferRows / Math.Max(1, partitionList.Count)));
+        var streams = partitionList
             .Select(p => store.QueryCallsAsync(p, query.Range.From, query.Range.To, query.After, filter, pageSize, cancellationToken)
                 .GetAsyncEnumerator(cancellationToken))
             .ToList();

@@ -14,6 +14,7 @@ public static class ReportingServices
         services.AddSingleton<ReportRebuilder>();
         services.AddSingleton<CampaignStatsService>();
         services.AddSingleton<CallRecordsService>();
+        services.AddOptions<CsvExportOptions>().BindConfiguration(CsvExportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<DashboardAssets>();
         return services;
     }

@@ -223,6 +223,9 @@ public class CampaignStatsTests(AzuriteFixture azurite)
     {
         var values = System.Web.HttpUtility.ParseQueryString(query);
         var dict = values.AllKeys.OfType<string>().ToDictionary(k => k, k => values[k]);
-        return CallQuery.Parse(dict, services.GetRequiredService<CallRecordsService>().DefaultCountry, Now, page);
+        var records = services.GetRequiredService<CallRecordsService>();
+        return page
+            ? CallQuery.Parse(dict, records.DefaultCountry, Now)
+            : CallQuery.ParseExport(dict, records.DefaultCountry, Now, records.CsvRowsPerPart);
     }
 }

@@ -14,12 +14,16 @@ public sealed class KeyedFunctionsHostFixture : FunctionsHostFixture
 {
     public const string FunctionKey = "dashboard-test-key";
 
+    /// <summary>Small CSV parts, so the tests' few dozen calls already span several parts.</summary>
+    public const int CsvRowsPerPart = 20;
+
     protected override bool RequireKeys => true;
 
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
     {
         base.ConfigureSettings(settings);
         settings["LocalHost__FunctionKey"] = FunctionKey;
+        settings["Reporting__CsvRowsPerPart"] = CsvRowsPerPart.ToString(System.Globalization.CultureInfo.InvariantCulture);
     }
 }
 
@@ -110,11 +114,16 @@ public class DashboardBrowserTests(KeyedFunctionsHostFixture app)
         Directory.CreateDirectory(RepositoryPaths.Combine("artifacts", "dashboard"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = RepositoryPaths.Combine("artifacts", "dashboard", "dashboard.png"), FullPage = true });
 
-        // The CSV button downloads this campaign's calls (the link carries the key as ?code=).
+        // The CSV button downloads this campaign's calls as one file: 45 calls come in parts of 20 (the page follows
+        // Link rel="next", sending the key as a header, and drops the repeated header rows).
         var download = await page.RunAndWaitForDownloadAsync(() => page.Locator("#csv").ClickAsync());
+        Assert.Equal($"calls-{campaignA.Id}-20240901-20241001.csv", download.SuggestedFilename);
+        Assert.DoesNotContain("code=", await page.Locator("#csv").GetAttributeAsync("href") ?? "");
         var path = await download.PathAsync();
         var rows = Rfc4180.Parse(await File.ReadAllTextAsync(path));
+        Assert.True(45 > KeyedFunctionsHostFixture.CsvRowsPerPart * 2);
         Assert.Equal(46, rows.Count);
+        Assert.Single(rows, r => r[0] == "id");
         Assert.All(rows.Skip(1), r => Assert.Equal(campaignA.Name, r[2]));
         Assert.Equal(calls.Where(c => c.CampaignId == campaignA.Id).Select(c => c.PartitionKey).Order(), rows.Skip(1).Select(r => r[0]).Order());
 

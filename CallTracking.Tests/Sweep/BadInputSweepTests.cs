@@ -78,7 +78,7 @@ public class BadInputSweepTests(BadInputSweepFixture host, ITestOutputHelper out
         // Well-formed ids (the last "to" wins): the answer webhook records the start of every call it answers, even
         // to a number no campaign uses, so this stores a call row. By design; listed for its storage footprint only.
         ("answer", "repeated to"), ("whisper", "repeated to"), ("fallback", "repeated to"),
-        // An empty (or blank) campaign filter means "all campaigns"; the export caps a large limit instead of refusing.
+        // An empty (or blank) campaign filter means "all campaigns"; limit=100000 is the export's default part size.
         ("calls", "campaign = "), ("calls", "campaign = %0A"), ("calls.csv", "campaign = "), ("calls.csv", "campaign = %0A"),
         ("calls.csv", "limit = 100000"),
     ];

@@ -8,6 +8,8 @@ using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Reporting;
+using CallTracking.LocalHost;
+using CallTracking.LocalHost.Configuration;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -43,7 +45,7 @@ if (run.Contains("stats"))
 
 if (run.Contains("csv"))
 {
-    await CsvBench.RunAsync(services, campaigns, table);
+    await CsvBench.RunAsync(services, campaigns, table, connection);
 }
 
 internal static class StatsBench
@@ -157,11 +159,16 @@ internal static class StatsBench
     }
 }
 
+/// <summary>
+/// CSV export of 100,000 calls: in process (the table paging and the writer, into a counting stream and into the
+/// MemoryStream the worker really writes to; then the writer alone over rows in memory), then end to end through our local Functions host (HTTP → gRPC →
+/// the real worker process), once as one 100,000-row part and once in 25,000-row parts following Link rel="next".
+/// </summary>
 internal static class CsvBench
 {
     private const int Rows = 100_000;
 
-    public static async Task RunAsync(IServiceProvider services, CampaignStore campaigns, TableClient table)
+    public static async Task RunAsync(IServiceProvider services, CampaignStore campaigns, TableClient table, string connection)
     {
         var campaign = await StatsBench.NewCampaignAsync(campaigns, "bench-csv");
         var start = new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -191,22 +198,120 @@ internal static class CsvBench
         Console.WriteLine($"csv: wrote {Rows:N0} projection rows in {watch.Elapsed.TotalSeconds:F1} s");
 
         var records = services.GetRequiredService<CallRecordsService>();
-        var query = CallQuery.Parse(new Dictionary<string, string?>
-        {
-            ["campaign"] = campaign.Id,
-            ["from"] = "2025-01-01",
-            ["to"] = "2025-12-31",
-        }, "US", DateTimeOffset.UtcNow, pageParameters: false);
+        var filter = new Dictionary<string, string?> { ["campaign"] = campaign.Id, ["from"] = "2025-01-01", ["to"] = "2025-12-31" };
+        var query = CallQuery.ParseExport(filter, "US", DateTimeOffset.UtcNow, records.CsvRowsPerPart);
         for (var run = 1; run <= 2; run++)
         {
-            var counting = new CountingStream();
-            var before = GC.GetTotalAllocatedBytes(precise: false);
+            // Run 1: a counting stream (the export alone); run 2: a MemoryStream, as the worker's response body.
+            using var output = run < 2 ? new CountingStream() : (Stream)new MemoryStream();
+            GC.Collect();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
             watch.Restart();
-            var written = await CallCsvWriter.WriteAsync(counting, await records.ExportAsync(query, default), default);
+            var part = await records.ExportPartAsync(query, output, default);
             var seconds = watch.Elapsed.TotalSeconds;
-            Console.WriteLine($"csv: run {run}: {written:N0} rows, {counting.Length / 1024.0 / 1024.0:F1} MiB in {seconds:F2} s = {written / seconds:N0} rows/s; " +
-                              $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MiB, allocated {(GC.GetTotalAllocatedBytes(false) - before) / 1024 / 1024} MiB");
+            var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+            var mib = output.Length / 1024.0 / 1024.0;
+            Console.WriteLine($"csv: in-process run {run} ({(run < 2 ? "counting stream" : "MemoryStream")}): {part.Rows:N0} rows, {mib:F1} MiB " +
+                              $"({output.Length / (double)part.Rows:F0} B/row) in {seconds:F2} s = {part.Rows / seconds:N0} rows/s, {mib / seconds:F1} MiB/s; " +
+                              $"allocated {allocated / (double)part.Rows:N0} B/row; peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MiB; " +
+                              $"more: {part.Continuation is not null}");
         }
+
+        // The writer alone, over rows of the same shape already in memory: the export's cost without the table reads.
+        var details = Enumerable.Range(0, Rows).Select(i => new CallDetail(
+            $"CON-{i:D8}-{Guid.NewGuid():N}", campaign.Id, campaign.Name, "+442079460000",
+            "+1202" + random.Next(10_000_000).ToString("D7", CultureInfo.InvariantCulture), (CallOutcome)random.Next(8),
+            start.AddSeconds(i * 300L), start.AddSeconds((i * 300L) + 95), 95, 80, "https://api.nexmo.com/v1/files/" + Guid.NewGuid(),
+            random.Next(100_000) / 1_000_000m, 0m, "US", "Acme, \"Mobile\"", "mobile", (i & 1) == 0)).ToList();
+        for (var run = 1; run <= 2; run++)
+        {
+            using var counting = new CountingStream();
+            GC.Collect();
+            var before = GC.GetTotalAllocatedBytes(precise: true);
+            watch.Restart();
+            var written = await CallCsvWriter.WriteAsync(counting, ToAsync(details), default);
+            var seconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine($"csv: writer only, run {run}: {written:N0} rows in {seconds:F2} s = {written / seconds:N0} rows/s, " +
+                              $"{counting.Length / 1024.0 / 1024.0 / seconds:F1} MiB/s; allocated {(GC.GetTotalAllocatedBytes(precise: true) - before) / (double)written:N0} B/row");
+        }
+
+        details.Clear();
+        await EndToEndAsync(campaign.Id, connection);
+    }
+
+    private static async IAsyncEnumerable<CallDetail> ToAsync(List<CallDetail> details)
+    {
+        foreach (var detail in details)
+        {
+            yield return detail;
+        }
+
+        await Task.CompletedTask;
+    }
+
+    private static async Task EndToEndAsync(string campaignId, string connection)
+    {
+        var root = RepositoryRoot();
+        var app = Path.Combine(root, "CallTracking.Functions", "bin", "Release", "net10.0");
+        if (!File.Exists(Path.Combine(app, "worker.config.json")))
+        {
+            Console.WriteLine($"csv: end to end skipped: {app} has no built app (dotnet build CallTracking.Functions -c Release)");
+            return;
+        }
+
+        var options = new LocalHostOptions { Port = 0, AppDirectory = app, SettingsFile = Path.Combine(root, "local.settings.json.example"), EnableQueueTriggers = false };
+        options.Settings[StorageNames.StorageConnection] = connection;
+        options.Settings["Vonage__SignatureSecret"] = "bench-secret";
+        using var loggers = LoggerFactory.Create(b => b.SetMinimumLevel(LogLevel.Warning));
+        await using var host = await LocalFunctionsHost.StartAsync(options, loggers);
+        using var http = new HttpClient { BaseAddress = host.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
+        Console.WriteLine($"csv: local host up, worker pid {host.WorkerProcessId}, worker peak RSS at start {PeakRssMiB(host.WorkerProcessId)} MiB");
+
+        foreach (var limit in new int?[] { 25_000, null }) // small parts first: VmHWM only grows
+        {
+            var url = $"api/calls.csv?campaign={campaignId}&from=2025-01-01&to=2025-12-31" + (limit is null ? "" : $"&limit={limit}");
+            var watch = Stopwatch.StartNew();
+            long rows = 0, bytes = 0;
+            var parts = 0;
+            while (url is not null)
+            {
+                using var response = await http.GetAsync(url, HttpCompletionOption.ResponseHeadersRead);
+                response.EnsureSuccessStatusCode();
+                await using var body = await response.Content.ReadAsStreamAsync();
+                var buffer = new byte[81920];
+                for (int read; (read = await body.ReadAsync(buffer)) > 0;)
+                {
+                    bytes += read;
+                }
+
+                rows += long.Parse(response.Headers.GetValues("X-Row-Count").Single(), CultureInfo.InvariantCulture);
+                parts++;
+                url = response.Headers.TryGetValues("Link", out var links) ? links.Single().Split('>')[0].TrimStart('<') : null;
+            }
+
+            var seconds = watch.Elapsed.TotalSeconds;
+            Console.WriteLine($"csv: HTTP end to end, {(limit is null ? "default part size" : $"limit={limit:N0}")}: {parts} part(s), {rows:N0} rows, " +
+                              $"{bytes / 1024.0 / 1024.0:F1} MiB in {seconds:F2} s = {rows / seconds:N0} rows/s, {bytes / 1024.0 / 1024.0 / seconds:F1} MiB/s; " +
+                              $"worker peak RSS so far {PeakRssMiB(host.WorkerProcessId)} MiB");
+        }
+    }
+
+    /// <summary>VmHWM: the process's peak resident set since it started (Linux).</summary>
+    private static long PeakRssMiB(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? -1 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static string RepositoryRoot()
+    {
+        var root = new DirectoryInfo(AppContext.BaseDirectory);
+        while (root is not null && !File.Exists(Path.Combine(root.FullName, "CallTracking.sln")))
+        {
+            root = root.Parent;
+        }
+
+        return root?.FullName ?? throw new InvalidOperationException("Run the bench from the repository.");
     }
 
     /// <summary>Discards what is written and counts it: measures the export, not a disk.</summary>

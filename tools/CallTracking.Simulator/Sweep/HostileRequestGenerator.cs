@@ -490,9 +490,9 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
                          ("campaign", "a%3Fb"), ("campaign", "a%5Cb"), ("campaign", "%0A"), ("campaign", new string('c', 65)),
                      })
             {
-                if (endpoint == "calls.csv" && name is "offset" or "continuation")
+                if (endpoint == "calls.csv" && name == "offset")
                 {
-                    continue; // not parameters of the export
+                    continue; // not a parameter of the export (its parts continue by token)
                 }
 
                 yield return Get(endpoint, $"{name} = {value[..Math.Min(30, value.Length)]}", $"{path}?{name}={value}");
