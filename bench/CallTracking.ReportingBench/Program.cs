@@ -65,6 +65,7 @@ internal static class StatsBench
         long total = 0;
         var callers = Enumerable.Range(0, 300_000).Select(i => "+1202" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
         var day = new HourAggregate(HourAggregate.QuartersPerDay);
+        var monthRollup = ReportKeys.NewAggregate(ReportKeys.MonthKey(yearStart));
         for (var h = 0; h < hours; h++)
         {
             var start = yearStart.AddHours(h);
@@ -94,17 +95,24 @@ internal static class StatsBench
             if (start.Hour == 23)
             {
                 rows.Add(new(TableTransactionActionType.UpsertReplace, day.ToEntity(campaign.Id, ReportKeys.DayKey(start))));
+                monthRollup.Add(day, HourAggregate.QuartersPerDay * (start.Day - 1));
                 day = new HourAggregate(HourAggregate.QuartersPerDay);
+                if (start.AddHours(1).Month != start.Month)
+                {
+                    rows.Add(new(TableTransactionActionType.UpsertReplace, monthRollup.ToEntity(campaign.Id, ReportKeys.MonthKey(start))));
+                    monthRollup = ReportKeys.NewAggregate(ReportKeys.MonthKey(start.AddHours(1)));
+                }
             }
 
-            if (rows.Count >= 99 || h == hours - 1)
+            if (rows.Count >= 98 || h == hours - 1)
             {
                 await table.SubmitTransactionAsync(rows);
                 rows.Clear();
             }
         }
 
-        Console.WriteLine($"stats: wrote {hours:N0} hour rows (+ day rollups) for {total:N0} calls in {watch.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"stats: wrote {hours:N0} hour rows (+ day and month rollups) for {total:N0} calls in {watch.Elapsed.TotalSeconds:F1} s");
+        await WriteCallRowsAsync(table, campaign.Id, yearStart, random);
 
         var stats = services.GetRequiredService<CampaignStatsService>();
         var range = ReportRange.Parse("2025-01-01", "2025-12-31", "America/New_York", DateTimeOffset.UtcNow);
@@ -137,6 +145,41 @@ internal static class StatsBench
 
         samples.Sort();
         Console.WriteLine($"stats: one-month GET: p50 {Percentile(samples, 50):F0} ms, p99 {Percentile(samples, 99):F0} ms");
+    }
+
+    /// <summary>
+    /// BENCH_CALL_ROWS=n adds n projection (c|) and n marker (i|) rows to the campaign's partition, as a real table
+    /// holds one of each per call: Azurite scans the whole table per query, so they slow the aggregate reads there.
+    /// </summary>
+    private static async Task WriteCallRowsAsync(TableClient table, string campaignId, DateTimeOffset yearStart, Random random)
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("BENCH_CALL_ROWS"), out var n) ? n : 0;
+        if (count <= 0)
+        {
+            return;
+        }
+
+        var watch = Stopwatch.StartNew();
+        var batches = Enumerable.Range(0, count / 50).Select(b => Enumerable.Range(b * 50, 50).SelectMany(i =>
+        {
+            var entry = new CallEntry
+            {
+                CallId = $"CON-{i:D8}-{random.Next():x8}",
+                CampaignId = campaignId,
+                Start = yearStart.AddSeconds(random.Next(365 * 86400)),
+                CallerNumber = "+1202" + random.Next(10_000_000).ToString("D7", CultureInfo.InvariantCulture),
+                Outcome = CallOutcome.Answered,
+                DurationSeconds = 95,
+                TalkSeconds = 80,
+                RecordingUrl = "https://api.nexmo.com/v1/files/" + Guid.NewGuid(),
+                CallerCountry = "US",
+                CallerLineType = "mobile",
+            };
+            return new[] { entry.ToProjectionRow(), entry.ToIndexRow() };
+        }).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)).ToList()).ToList();
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            async (batch, ct) => await table.SubmitTransactionAsync(batch, ct));
+        Console.WriteLine($"stats: added {count:N0} c| and {count:N0} i| rows in {watch.Elapsed.TotalSeconds:F1} s");
     }
 
     public static double Percentile(List<double> sorted, int p) =>
