@@ -134,6 +134,8 @@ internal static class StatsBench
         samples.Sort();
         Console.WriteLine($"stats: full-year GET over {samples.Count} runs: p50 {Percentile(samples, 50):F0} ms, p95 {Percentile(samples, 95):F0} ms, p99 {Percentile(samples, 99):F0} ms, max {samples[^1]:F0} ms");
 
+        await ProbeAsync(services.GetRequiredService<ReportStore>(), campaign.Id, yearStart);
+
         var month = ReportRange.Parse("2025-03-01", "2025-03-31", "America/New_York", DateTimeOffset.UtcNow);
         samples.Clear();
         for (var i = 0; i < Runs; i++)
@@ -180,6 +182,56 @@ internal static class StatsBench
         await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4 },
             async (batch, ct) => await table.SubmitTransactionAsync(batch, ct));
         Console.WriteLine($"stats: added {count:N0} c| and {count:N0} i| rows in {watch.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>Where a full-year read spends its time: each key-range query alone, and turning rows into aggregates.</summary>
+    private static async Task ProbeAsync(ReportStore store, string campaignId, DateTimeOffset yearStart)
+    {
+        async Task<List<TableEntity>> TimeAsync(string what, IAsyncEnumerable<TableEntity> query)
+        {
+            var samples = new List<double>();
+            var rows = new List<TableEntity>();
+            for (var i = 0; i < 5; i++)
+            {
+                rows.Clear();
+                var watch = Stopwatch.StartNew();
+                await foreach (var row in query)
+                {
+                    rows.Add(row);
+                }
+
+                samples.Add(watch.Elapsed.TotalMilliseconds);
+            }
+
+            samples.Sort();
+            Console.WriteLine($"probe: {what}: {rows.Count} rows, median {samples[2]:F0} ms");
+            return rows;
+        }
+
+        var months = await TimeAsync("month rows Feb..Dec", store.QueryMonthsAsync(campaignId, yearStart.AddMonths(1), yearStart.AddYears(1), default));
+        var days = await TimeAsync("day rows of January", store.QueryDaysAsync(campaignId, yearStart, yearStart.AddMonths(1), default));
+        var hours = await TimeAsync("hour rows of one day", store.QueryHoursAsync(campaignId, yearStart, yearStart.AddDays(1), default));
+        await TimeAsync("no rows (empty range)", store.QueryHoursAsync(campaignId, yearStart.AddYears(3), yearStart.AddYears(3).AddHours(1), default));
+        var all = months.Concat(days).Concat(hours).ToList();
+        var parse = Stopwatch.StartNew();
+        var total = new HourAggregate();
+        foreach (var row in all)
+        {
+            total.Add(HourAggregate.FromEntity(row));
+        }
+
+        var parsed = parse.Elapsed.TotalMilliseconds;
+        var bucket = Stopwatch.StartNew();
+        var report = RangeReport.Empty(ReportRange.Parse("2025-01-01", "2025-12-31", "America/New_York", DateTimeOffset.UtcNow));
+        foreach (var row in all)
+        {
+            report.AddBucket(ReportKeys.BucketStart(row.RowKey), HourAggregate.FromEntity(row));
+        }
+
+        Console.WriteLine($"probe: parse + bucketing into New York hours and days {bucket.Elapsed.TotalMilliseconds:F0} ms");
+        var estimate = Stopwatch.StartNew();
+        var unique = total.Callers.Estimate();
+        Console.WriteLine($"probe: parse + sum of {all.Count} rows {parsed:F0} ms, sketch estimate {estimate.Elapsed.TotalMilliseconds:F1} ms ({unique:N0})");
     }
 
     public static double Percentile(List<double> sorted, int p) =>
