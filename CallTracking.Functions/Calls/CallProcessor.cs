@@ -45,9 +45,10 @@ public sealed class CallProcessor(
         // The cached directory (as the answer path): a campaign is read from storage at most once per TTL.
         var campaign = call.CampaignId is { Length: > 0 } campaignId ? await campaigns.FindByIdAsync(campaignId, cancellationToken) : null;
 
+        var storedNow = false;
         if (call.ProcessedAt is null)
         {
-            call = await StoreResultsAsync(call, cancellationToken);
+            (call, storedNow) = await StoreResultsAsync(call, cancellationToken);
         }
 
         foreach (var observer in observers)
@@ -55,11 +56,14 @@ public sealed class CallProcessor(
             await observer.OnCallProcessedAsync(call, cancellationToken);
         }
 
-        await forwarder.ForwardAsync(call, campaign, cancellationToken);
+        // Sinks are claimed only after the results are stored, so when this invocation stored them no sink can
+        // have a ledger row yet: the forwarder skips that read (a concurrent duplicate still loses the insert race).
+        await forwarder.ForwardAsync(call, campaign, cancellationToken, ledgerIsEmpty: storedNow);
         return ProcessingStatus.Processed;
     }
 
-    private async Task<CallRecord> StoreResultsAsync(CallRecord call, CancellationToken cancellationToken)
+    /// <summary>Stores the results once; <c>StoredNow</c> is false when a concurrent duplicate stored them first.</summary>
+    private async Task<(CallRecord Call, bool StoredNow)> StoreResultsAsync(CallRecord call, CancellationToken cancellationToken)
     {
         var callId = call.PartitionKey;
         var classification = CallOutcomeClassifier.Classify(call);
@@ -74,9 +78,11 @@ public sealed class CallProcessor(
             : await profiles.RecordCallAsync(call.CallerNumber, callId, CallFacts.StartedAt(call), cancellationToken);
         var processedAt = time.GetUtcNow();
 
+        var stored = false;
         bool Apply(CallRecord target)
         {
-            if (target.ProcessedAt is not null)
+            stored = target.ProcessedAt is null; // the last attempt decides
+            if (!stored)
             {
                 return false; // a concurrent duplicate stored them first: keep its results
             }
@@ -106,9 +112,10 @@ public sealed class CallProcessor(
         {
             logger.LogInformation("Call {CallId} from {Caller}: {Outcome}, talk {TalkSeconds}s", callId, E164.Mask(call.CallerNumber),
                 call.Outcome, call.TalkSeconds);
-            return call;
+            return (call, true);
         }
 
-        return await calls.UpdateAsync(callId, Apply, cancellationToken);
+        var updated = await calls.UpdateAsync(callId, Apply, cancellationToken);
+        return (updated, stored);
     }
 }

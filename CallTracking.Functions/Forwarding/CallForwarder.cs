@@ -7,8 +7,8 @@ namespace CallTracking.Functions.Forwarding;
 
 /// <summary>
 /// Sends a processed call to every enabled sink that has not had it yet, recording each one in the delivery
-/// ledger. Per call: one ledger read, one transaction to claim the pending sinks, the sends (in parallel),
-/// one transaction with the results. Delivered, failed and skipped sinks are never sent again.
+/// ledger. Per call: one ledger read (none on the first attempt), one transaction to claim the pending sinks, the
+/// sends (in parallel), one transaction with the results. Delivered, failed and skipped sinks are never sent again.
 /// </summary>
 public sealed class CallForwarder(
     IEnumerable<IDeliverySink> sinks,
@@ -21,10 +21,14 @@ public sealed class CallForwarder(
 
     public IReadOnlyList<string> EnabledSinks => _sinks.Select(s => s.Name).ToArray();
 
+    /// <param name="ledgerIsEmpty">
+    /// The caller knows no sink row can exist yet (it stored the call's results just now): the ledger read is
+    /// skipped. Safe if wrong: the claims are inserts, so an existing row fails them and the message retries.
+    /// </param>
     /// <exception cref="DeliveryIncompleteException">
     /// A sink failed transiently, or another processor is sending right now: the message must be retried.
     /// </exception>
-    public async Task ForwardAsync(CallRecord call, Campaign? campaign, CancellationToken cancellationToken)
+    public async Task ForwardAsync(CallRecord call, Campaign? campaign, CancellationToken cancellationToken, bool ledgerIsEmpty = false)
     {
         if (_sinks.Length == 0)
         {
@@ -33,7 +37,9 @@ public sealed class CallForwarder(
 
         var callId = call.PartitionKey;
         var forwarded = new ForwardedCall(call, campaign);
-        var existing = (await ledger.GetAsync(callId, cancellationToken)).ToDictionary(r => r.RowKey, StringComparer.Ordinal);
+        var existing = ledgerIsEmpty
+            ? new Dictionary<string, DeliveryRecord>(StringComparer.Ordinal)
+            : (await ledger.GetAsync(callId, cancellationToken)).ToDictionary(r => r.RowKey, StringComparer.Ordinal);
         var now = time.GetUtcNow();
 
         var claims = new List<DeliveryRecord>();

@@ -50,6 +50,8 @@ public sealed record CallEntry
 
     public string DayKey => ReportKeys.DayKey(Start);
 
+    public string MonthKey => ReportKeys.MonthKey(Start);
+
     public string CallKey => ReportKeys.CallKey(Start, CallId);
 
     /// <summary>The entry of a processed call; null when the call has no outcome yet or no time to report it at.</summary>
@@ -153,6 +155,7 @@ public static class ReportKeys
 
     public const string HourPrefix = "h|";
     public const string DayPrefix = "d|";
+    public const string MonthPrefix = "m|";
     public const string CallPrefix = "c|";
     public const string IndexPrefix = "i|";
 
@@ -167,14 +170,33 @@ public static class ReportKeys
     public static string DayKey(DateTimeOffset instant) =>
         DayPrefix + instant.UtcDateTime.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
 
+    /// <summary>"m|yyyyMM" (UTC): the month rollup, so a year reads 12 rows instead of 365.</summary>
+    public static string MonthKey(DateTimeOffset instant) =>
+        MonthPrefix + instant.UtcDateTime.ToString("yyyyMM", CultureInfo.InvariantCulture);
+
+    public static DateTimeOffset MonthOf(string monthKey) =>
+        new(DateTime.ParseExact(monthKey.AsSpan(MonthPrefix.Length), "yyyyMM", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal), TimeSpan.Zero);
+
     public static DateTimeOffset DayOf(string dayKey) =>
         new(DateTime.ParseExact(dayKey.AsSpan(DayPrefix.Length), "yyyyMMdd", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal), TimeSpan.Zero);
 
-    /// <summary>An hour row's or a day row's first instant.</summary>
-    public static DateTimeOffset BucketStart(string key) => key.StartsWith(DayPrefix, StringComparison.Ordinal) ? DayOf(key) : HourOf(key);
+    /// <summary>An hour row's, a day row's or a month row's first instant.</summary>
+    public static DateTimeOffset BucketStart(string key) =>
+        key.StartsWith(DayPrefix, StringComparison.Ordinal) ? DayOf(key)
+        : key.StartsWith(MonthPrefix, StringComparison.Ordinal) ? MonthOf(key)
+        : HourOf(key);
 
-    public static HourAggregate NewAggregate(string key) =>
-        new(key.StartsWith(DayPrefix, StringComparison.Ordinal) ? HourAggregate.QuartersPerDay : HourAggregate.QuartersPerHour);
+    /// <summary>An empty aggregate with as many quarter hours as the row's bucket spans.</summary>
+    public static HourAggregate NewAggregate(string key)
+    {
+        if (key.StartsWith(MonthPrefix, StringComparison.Ordinal))
+        {
+            var month = MonthOf(key);
+            return new(HourAggregate.QuartersPerDay * DateTime.DaysInMonth(month.Year, month.Month));
+        }
+
+        return new(key.StartsWith(DayPrefix, StringComparison.Ordinal) ? HourAggregate.QuartersPerDay : HourAggregate.QuartersPerHour);
+    }
 
     public static DateTimeOffset HourOf(string hourKey) =>
         new(DateTime.ParseExact(hourKey.AsSpan(HourPrefix.Length), "yyyyMMddHH", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal), TimeSpan.Zero);

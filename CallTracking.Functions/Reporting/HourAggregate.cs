@@ -6,9 +6,10 @@ using CallTracking.Functions.Calls;
 namespace CallTracking.Functions.Reporting;
 
 /// <summary>
-/// The totals of one campaign's calls that started in one UTC hour (row <c>h|yyyyMMddHH</c>) or one UTC day (rollup
-/// row <c>d|yyyyMMdd</c>), or, summed, of a range. Besides the counts and sums it keeps calls/answered/missed per
-/// quarter hour (4 for an hour row, 96 for a day row), so charts can be bucketed into local hours exactly in every
+/// The totals of one campaign's calls that started in one UTC hour (row <c>h|yyyyMMddHH</c>), one UTC day (rollup
+/// row <c>d|yyyyMMdd</c>) or one UTC month (rollup row <c>m|yyyyMM</c>), or, summed, of a range. Besides the counts
+/// and sums it keeps calls/answered/missed per quarter hour (4 for an hour row, 96 for a day row, 96 per day for a
+/// month row), so charts can be bucketed into local hours exactly in every
 /// time zone (all offsets in use are multiples of 15 minutes), a caller sketch for unique callers, and per-country
 /// and per-line-type counts.
 /// </summary>
@@ -113,7 +114,9 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
         Bump(LineTypes, entry.CallerLineType ?? UnknownDimension, sign);
 
         var utc = entry.Start.UtcDateTime;
-        var quarter = (utc.Minute / 15) + (CallsByQuarter.Length == QuartersPerDay ? 4 * utc.Hour : 0);
+        var quarter = (utc.Minute / 15)
+            + (Quarters >= QuartersPerDay ? 4 * utc.Hour : 0)
+            + (Quarters > QuartersPerDay ? QuartersPerDay * (utc.Day - 1) : 0);
         CallsByQuarter[quarter] += sign;
         if (entry.Outcome == CallOutcome.Answered)
         {
@@ -213,27 +216,25 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
         ["Callers"] = Callers.ToBytes(),
     };
 
+    /// <summary>An hour, day or month row (its key says which, and so how many quarter hours it keeps).</summary>
     public static HourAggregate FromEntity(TableEntity row)
     {
-        var quarterCount = row.GetString("CallsByQuarter") is { } q ? q.Count(c => c == ',') + 1 : QuartersPerHour;
-        var aggregate = new HourAggregate(quarterCount == QuartersPerDay ? QuartersPerDay : QuartersPerHour)
-        {
-            Calls = Long(row, "Calls"),
-            Answered = Long(row, "Answered"),
-            Busy = Long(row, "Busy"),
-            Unanswered = Long(row, "Unanswered"),
-            Timeout = Long(row, "Timeout"),
-            Rejected = Long(row, "Rejected"),
-            Failed = Long(row, "Failed"),
-            Abandoned = Long(row, "Abandoned"),
-            NotConnected = Long(row, "NotConnected"),
-            FirstTimeCallers = Long(row, "FirstTimeCallers"),
-            WithheldCallers = Long(row, "WithheldCallers"),
-            TalkSeconds = Long(row, "TalkSeconds"),
-            CallSeconds = Long(row, "CallSeconds"),
-            CarrierCostMicros = Long(row, "CarrierCostMicros"),
-            EnrichmentCostMicros = Long(row, "EnrichmentCostMicros"),
-        };
+        var aggregate = ReportKeys.NewAggregate(row.RowKey);
+        aggregate.Calls = Long(row, "Calls");
+        aggregate.Answered = Long(row, "Answered");
+        aggregate.Busy = Long(row, "Busy");
+        aggregate.Unanswered = Long(row, "Unanswered");
+        aggregate.Timeout = Long(row, "Timeout");
+        aggregate.Rejected = Long(row, "Rejected");
+        aggregate.Failed = Long(row, "Failed");
+        aggregate.Abandoned = Long(row, "Abandoned");
+        aggregate.NotConnected = Long(row, "NotConnected");
+        aggregate.FirstTimeCallers = Long(row, "FirstTimeCallers");
+        aggregate.WithheldCallers = Long(row, "WithheldCallers");
+        aggregate.TalkSeconds = Long(row, "TalkSeconds");
+        aggregate.CallSeconds = Long(row, "CallSeconds");
+        aggregate.CarrierCostMicros = Long(row, "CarrierCostMicros");
+        aggregate.EnrichmentCostMicros = Long(row, "EnrichmentCostMicros");
         ReadDictionary(row.GetString("Countries"), aggregate.Countries);
         ReadDictionary(row.GetString("LineTypes"), aggregate.LineTypes);
         ReadQuarters(row.GetString("CallsByQuarter"), aggregate.CallsByQuarter);

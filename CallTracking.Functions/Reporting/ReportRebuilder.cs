@@ -92,9 +92,20 @@ public sealed class ReportRebuilder(
                 rewritten++;
             }
 
+            var monthKeys = new SortedSet<string>(dayKeys.Select(d => ReportKeys.MonthKey(ReportKeys.DayOf(d))), StringComparer.Ordinal);
+            await foreach (var row in store.QueryMonthsAsync(partition, FloorMonth(fromHour), FloorMonth(toHour).AddMonths(1), cancellationToken))
+            {
+                monthKeys.Add(row.RowKey);
+            }
+
             foreach (var dayKey in dayKeys)
             {
-                await RebuildDayAsync(partition, dayKey, cancellationToken);
+                await RebuildRollupAsync(partition, dayKey, cancellationToken);
+            }
+
+            foreach (var monthKey in monthKeys)
+            {
+                await RebuildRollupAsync(partition, monthKey, cancellationToken);
             }
         }
 
@@ -183,26 +194,32 @@ public sealed class ReportRebuilder(
     }
 
     /// <summary>
-    /// Re-sums a day rollup from its hour rows. The processor changes an hour and its day in one transaction, so
-    /// if the day row is unchanged between our read and our write, the hours we summed were current.
+    /// Re-sums a day rollup from its hour rows, or a month rollup from its (already rebuilt) day rows. The processor
+    /// changes an hour, its day and its month in one transaction, so if the rollup row is unchanged between our read
+    /// and our write, the rows we summed were current.
     /// </summary>
-    private async Task RebuildDayAsync(string partition, string dayKey, CancellationToken cancellationToken)
+    private async Task RebuildRollupAsync(string partition, string rollupKey, CancellationToken cancellationToken)
     {
-        var dayStart = ReportKeys.DayOf(dayKey);
+        var isMonth = rollupKey.StartsWith(ReportKeys.MonthPrefix, StringComparison.Ordinal);
+        var start = ReportKeys.BucketStart(rollupKey);
         for (var attempt = 1; ; attempt++)
         {
-            var dayRow = await store.GetAsync(partition, dayKey, cancellationToken);
-            var day = ReportKeys.NewAggregate(dayKey);
-            await foreach (var row in store.QueryHoursAsync(partition, dayStart, dayStart.AddDays(1), cancellationToken))
+            var rollupRow = await store.GetAsync(partition, rollupKey, cancellationToken);
+            var rollup = ReportKeys.NewAggregate(rollupKey);
+            var parts = isMonth
+                ? store.QueryDaysAsync(partition, start, start.AddMonths(1), cancellationToken)
+                : store.QueryHoursAsync(partition, start, start.AddDays(1), cancellationToken);
+            await foreach (var row in parts)
             {
-                day.Add(HourAggregate.FromEntity(row), 4 * ReportKeys.HourOf(row.RowKey).Hour);
+                var partStart = ReportKeys.BucketStart(row.RowKey);
+                rollup.Add(HourAggregate.FromEntity(row), isMonth ? HourAggregate.QuartersPerDay * (partStart.Day - 1) : 4 * partStart.Hour);
             }
 
-            TableTransactionAction? action = dayRow is null
-                ? day.IsEmpty ? null : new(TableTransactionActionType.Add, day.ToEntity(partition, dayKey))
-                : day.IsEmpty
-                    ? new(TableTransactionActionType.Delete, new TableEntity(partition, dayKey), dayRow.ETag)
-                    : new(TableTransactionActionType.UpdateReplace, day.ToEntity(partition, dayKey), dayRow.ETag);
+            TableTransactionAction? action = rollupRow is null
+                ? rollup.IsEmpty ? null : new(TableTransactionActionType.Add, rollup.ToEntity(partition, rollupKey))
+                : rollup.IsEmpty
+                    ? new(TableTransactionActionType.Delete, new TableEntity(partition, rollupKey), rollupRow.ETag)
+                    : new(TableTransactionActionType.UpdateReplace, rollup.ToEntity(partition, rollupKey), rollupRow.ETag);
             if (action is null)
             {
                 return;
@@ -243,6 +260,9 @@ public sealed class ReportRebuilder(
 
     private static bool IsRace(int status) =>
         status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound;
+
+    private static DateTimeOffset FloorMonth(DateTimeOffset instant) =>
+        new(instant.UtcDateTime.Year, instant.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);
 
     internal static DateTimeOffset FloorHour(DateTimeOffset instant)
     {

@@ -4,11 +4,12 @@ using CallTracking.Functions.Common;
 namespace CallTracking.Functions.Reporting;
 
 /// <summary>
-/// The reporting table (<c>CampaignStats</c>). One partition per campaign holds three kinds of rows, so that
-/// applying a call is one entity-group transaction:
+/// The reporting table (<c>CampaignStats</c>). One partition per campaign holds these kinds of rows, so that
+/// applying a call (or a batch of calls) is one entity-group transaction:
 /// <list type="bullet">
 /// <item><c>h|yyyyMMddHH</c>: the hour aggregate (<see cref="HourAggregate"/>), ETag-guarded;</item>
 /// <item><c>d|yyyyMMdd</c>: the day rollup of those hours, updated in the same transaction;</item>
+/// <item><c>m|yyyyMM</c>: the month rollup, likewise;</item>
 /// <item><c>c|&lt;inverted start ticks&gt;|&lt;call id&gt;</c>: the call's CDR projection, newest first;</item>
 /// <item><c>i|&lt;call id&gt;</c>: what was applied for the call (idempotency marker).</item>
 /// </list>
@@ -32,6 +33,10 @@ public sealed class ReportStore(TableServiceClient tableService, StorageInitiali
     /// <summary>Day rollup rows of one campaign for UTC days starting in [<paramref name="fromDay"/>, <paramref name="toDay"/>).</summary>
     public IAsyncEnumerable<TableEntity> QueryDaysAsync(string campaignId, DateTimeOffset fromDay, DateTimeOffset toDay, CancellationToken cancellationToken) =>
         QueryKeysAsync(campaignId, ReportKeys.DayKey(fromDay), ReportKeys.DayKey(toDay), cancellationToken);
+
+    /// <summary>Month rollup rows of one campaign for UTC months starting in [<paramref name="fromMonth"/>, <paramref name="toMonth"/>).</summary>
+    public IAsyncEnumerable<TableEntity> QueryMonthsAsync(string campaignId, DateTimeOffset fromMonth, DateTimeOffset toMonth, CancellationToken cancellationToken) =>
+        QueryKeysAsync(campaignId, ReportKeys.MonthKey(fromMonth), ReportKeys.MonthKey(toMonth), cancellationToken);
 
     private IAsyncEnumerable<TableEntity> QueryKeysAsync(string campaignId, string fromKey, string toKey, CancellationToken cancellationToken)
     {

@@ -67,6 +67,7 @@ internal static class StatsBench
         long total = 0;
         var callers = Enumerable.Range(0, 300_000).Select(i => "+1202" + i.ToString("D7", CultureInfo.InvariantCulture)).ToArray();
         var day = new HourAggregate(HourAggregate.QuartersPerDay);
+        var monthRollup = ReportKeys.NewAggregate(ReportKeys.MonthKey(yearStart));
         for (var h = 0; h < hours; h++)
         {
             var start = yearStart.AddHours(h);
@@ -96,17 +97,24 @@ internal static class StatsBench
             if (start.Hour == 23)
             {
                 rows.Add(new(TableTransactionActionType.UpsertReplace, day.ToEntity(campaign.Id, ReportKeys.DayKey(start))));
+                monthRollup.Add(day, HourAggregate.QuartersPerDay * (start.Day - 1));
                 day = new HourAggregate(HourAggregate.QuartersPerDay);
+                if (start.AddHours(1).Month != start.Month)
+                {
+                    rows.Add(new(TableTransactionActionType.UpsertReplace, monthRollup.ToEntity(campaign.Id, ReportKeys.MonthKey(start))));
+                    monthRollup = ReportKeys.NewAggregate(ReportKeys.MonthKey(start.AddHours(1)));
+                }
             }
 
-            if (rows.Count >= 99 || h == hours - 1)
+            if (rows.Count >= 98 || h == hours - 1)
             {
                 await table.SubmitTransactionAsync(rows);
                 rows.Clear();
             }
         }
 
-        Console.WriteLine($"stats: wrote {hours:N0} hour rows (+ day rollups) for {total:N0} calls in {watch.Elapsed.TotalSeconds:F1} s");
+        Console.WriteLine($"stats: wrote {hours:N0} hour rows (+ day and month rollups) for {total:N0} calls in {watch.Elapsed.TotalSeconds:F1} s");
+        await WriteCallRowsAsync(table, campaign.Id, yearStart, random);
 
         var stats = services.GetRequiredService<CampaignStatsService>();
         var range = ReportRange.Parse("2025-01-01", "2025-12-31", "America/New_York", DateTimeOffset.UtcNow);
@@ -128,6 +136,8 @@ internal static class StatsBench
         samples.Sort();
         Console.WriteLine($"stats: full-year GET over {samples.Count} runs: p50 {Percentile(samples, 50):F0} ms, p95 {Percentile(samples, 95):F0} ms, p99 {Percentile(samples, 99):F0} ms, max {samples[^1]:F0} ms");
 
+        await ProbeAsync(services.GetRequiredService<ReportStore>(), campaign.Id, yearStart);
+
         var month = ReportRange.Parse("2025-03-01", "2025-03-31", "America/New_York", DateTimeOffset.UtcNow);
         samples.Clear();
         for (var i = 0; i < Runs; i++)
@@ -139,6 +149,91 @@ internal static class StatsBench
 
         samples.Sort();
         Console.WriteLine($"stats: one-month GET: p50 {Percentile(samples, 50):F0} ms, p99 {Percentile(samples, 99):F0} ms");
+    }
+
+    /// <summary>
+    /// BENCH_CALL_ROWS=n adds n projection (c|) and n marker (i|) rows to the campaign's partition, as a real table
+    /// holds one of each per call: Azurite scans the whole table per query, so they slow the aggregate reads there.
+    /// </summary>
+    private static async Task WriteCallRowsAsync(TableClient table, string campaignId, DateTimeOffset yearStart, Random random)
+    {
+        var count = int.TryParse(Environment.GetEnvironmentVariable("BENCH_CALL_ROWS"), out var n) ? n : 0;
+        if (count <= 0)
+        {
+            return;
+        }
+
+        var watch = Stopwatch.StartNew();
+        var batches = Enumerable.Range(0, count / 50).Select(b => Enumerable.Range(b * 50, 50).SelectMany(i =>
+        {
+            var entry = new CallEntry
+            {
+                CallId = $"CON-{i:D8}-{random.Next():x8}",
+                CampaignId = campaignId,
+                Start = yearStart.AddSeconds(random.Next(365 * 86400)),
+                CallerNumber = "+1202" + random.Next(10_000_000).ToString("D7", CultureInfo.InvariantCulture),
+                Outcome = CallOutcome.Answered,
+                DurationSeconds = 95,
+                TalkSeconds = 80,
+                RecordingUrl = "https://api.nexmo.com/v1/files/" + Guid.NewGuid(),
+                CallerCountry = "US",
+                CallerLineType = "mobile",
+            };
+            return new[] { entry.ToProjectionRow(), entry.ToIndexRow() };
+        }).Select(row => new TableTransactionAction(TableTransactionActionType.UpsertReplace, row)).ToList()).ToList();
+        await Parallel.ForEachAsync(batches, new ParallelOptions { MaxDegreeOfParallelism = 4 },
+            async (batch, ct) => await table.SubmitTransactionAsync(batch, ct));
+        Console.WriteLine($"stats: added {count:N0} c| and {count:N0} i| rows in {watch.Elapsed.TotalSeconds:F1} s");
+    }
+
+    /// <summary>Where a full-year read spends its time: each key-range query alone, and turning rows into aggregates.</summary>
+    private static async Task ProbeAsync(ReportStore store, string campaignId, DateTimeOffset yearStart)
+    {
+        async Task<List<TableEntity>> TimeAsync(string what, IAsyncEnumerable<TableEntity> query)
+        {
+            var samples = new List<double>();
+            var rows = new List<TableEntity>();
+            for (var i = 0; i < 5; i++)
+            {
+                rows.Clear();
+                var watch = Stopwatch.StartNew();
+                await foreach (var row in query)
+                {
+                    rows.Add(row);
+                }
+
+                samples.Add(watch.Elapsed.TotalMilliseconds);
+            }
+
+            samples.Sort();
+            Console.WriteLine($"probe: {what}: {rows.Count} rows, median {samples[2]:F0} ms");
+            return rows;
+        }
+
+        var months = await TimeAsync("month rows Feb..Dec", store.QueryMonthsAsync(campaignId, yearStart.AddMonths(1), yearStart.AddYears(1), default));
+        var days = await TimeAsync("day rows of January", store.QueryDaysAsync(campaignId, yearStart, yearStart.AddMonths(1), default));
+        var hours = await TimeAsync("hour rows of one day", store.QueryHoursAsync(campaignId, yearStart, yearStart.AddDays(1), default));
+        await TimeAsync("no rows (empty range)", store.QueryHoursAsync(campaignId, yearStart.AddYears(3), yearStart.AddYears(3).AddHours(1), default));
+        var all = months.Concat(days).Concat(hours).ToList();
+        var parse = Stopwatch.StartNew();
+        var total = new HourAggregate();
+        foreach (var row in all)
+        {
+            total.Add(HourAggregate.FromEntity(row));
+        }
+
+        var parsed = parse.Elapsed.TotalMilliseconds;
+        var bucket = Stopwatch.StartNew();
+        var report = RangeReport.Empty(ReportRange.Parse("2025-01-01", "2025-12-31", "America/New_York", DateTimeOffset.UtcNow));
+        foreach (var row in all)
+        {
+            report.AddBucket(ReportKeys.BucketStart(row.RowKey), HourAggregate.FromEntity(row));
+        }
+
+        Console.WriteLine($"probe: parse + bucketing into New York hours and days {bucket.Elapsed.TotalMilliseconds:F0} ms");
+        var estimate = Stopwatch.StartNew();
+        var unique = total.Callers.Estimate();
+        Console.WriteLine($"probe: parse + sum of {all.Count} rows {parsed:F0} ms, sketch estimate {estimate.Elapsed.TotalMilliseconds:F1} ms ({unique:N0})");
     }
 
     public static double Percentile(List<double> sorted, int p) =>
