@@ -58,7 +58,7 @@ public class AzuriteFixture : IAsyncLifetime
 
     public QueueServiceClient QueueService() => StorageClients.CreateQueueServiceClient(Configuration());
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         if (_persistToDisk)
         {
@@ -68,7 +68,7 @@ public class AzuriteFixture : IAsyncLifetime
         await StartAsync();
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await StopAsync();
         if (_location is not null)
@@ -83,12 +83,15 @@ public class AzuriteFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The port Azurite itself listens on for a service the app reaches on <paramref name="port"/>.</summary>
+    protected virtual int ListenPort(int port) => port;
+
     /// <summary>
     /// Stops and starts Azurite on the same ports (data survives only with disk persistence). The stop is graceful:
     /// Azurite keeps its table and queue metadata in LokiJS databases it saves only every 5 s and on shutdown, so a
     /// kill would lose writes it had acknowledged (which real Azure Storage never does).
     /// </summary>
-    public async Task RestartAsync()
+    public virtual async Task RestartAsync()
     {
         await StopGracefullyAsync(TimeSpan.FromSeconds(60));
         await StartAsync();
@@ -158,9 +161,9 @@ public class AzuriteFixture : IAsyncLifetime
         };
         foreach (var arg in new[]
                  {
-                     "--blobHost", "127.0.0.1", "--blobPort", BlobPort.ToString(),
-                     "--queueHost", "127.0.0.1", "--queuePort", QueuePort.ToString(),
-                     "--tableHost", "127.0.0.1", "--tablePort", TablePort.ToString(),
+                     "--blobHost", "127.0.0.1", "--blobPort", ListenPort(BlobPort).ToString(),
+                     "--queueHost", "127.0.0.1", "--queuePort", ListenPort(QueuePort).ToString(),
+                     "--tableHost", "127.0.0.1", "--tablePort", ListenPort(TablePort).ToString(),
                      "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
                  })
         {
@@ -180,7 +183,7 @@ public class AzuriteFixture : IAsyncLifetime
         _process.BeginErrorReadLine();
 
         var process = _process;
-        foreach (var port in new[] { BlobPort, QueuePort, TablePort })
+        foreach (var port in new[] { BlobPort, QueuePort, TablePort }.Select(ListenPort))
         {
             try
             {

@@ -77,6 +77,9 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         await using var faults = new SinkFaultInjector(host.Sinks, SoakHostFixture.SinkRoutes,
             TimeSpan.FromSeconds(SoakHostFixture.SinkAttemptTimeoutSeconds + 0.5));
         faults.Start();
+        // Segment is down from the start until some calls have failed for good (poison), so replay is exercised too.
+        faults.TakeDown(SoakHostFixture.SegmentTrack);
+        var outage = EndOutageOnPoisonAsync(faults, TimeSpan.FromMinutes(4));
         var restarted = RestartStorageWhenAsync(restart.Task);
         var report = await sender.RunAsync(calls);
         restart.TrySetResult();
@@ -88,10 +91,14 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         // 2. Keep the faults on until processing has met each kind of them (processing starts a processing delay after
         //    each call ends), then let the sinks recover and replay poison until everything is delivered.
         await WaitForFaultsServedAsync(TimeSpan.FromMinutes(4));
+        var poisonedDuringOutage = await outage;
         await faults.StopAsync();
         var served = FaultyResponsesServed();
-        Assert.True(served.Values.All(n => n > 0) && served.Count == 3, "the sinks served every kind of fault: " + string.Join(", ", served));
+        Assert.True(CycleKinds.All(kind => served.GetValueOrDefault(kind) > 0) && served.GetValueOrDefault("outage") > 0,
+            "the sinks served every kind of fault: " + string.Join(", ", served));
         var (replays, replayed) = await DrainAsync(summary, DrainTimeout);
+        Assert.True(poisonedDuringOutage > 0 && replays > 0 && replayed > 0,
+            $"the Segment outage sent calls to poison ({poisonedDuringOutage}) and the drain replayed them ({replays} replays, {replayed} messages)");
 
         await WriteHostLogAsync();
 
@@ -120,6 +127,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         // 6. Nothing left behind in any queue.
         var census = await StorageCensus.TakeAsync(host.Tables, host.Queues);
         Assert.All(census.Messages, q => Assert.Equal(0, q.Value));
+        // The watchdog's checks (one per answered call) are due hours from now by design; none may be due already.
+        Assert.Empty((await host.Queues.GetQueueClient(StorageNames.CallsWatchdogQueue).PeekMessagesAsync(32)).Value);
 
         var counts = new Dictionary<string, object>
         {
@@ -135,6 +144,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ["faultPeriodsInjected"] = faults.PhasesStarted.ToDictionary(p => p.Key, p => p.Value),
             ["faultyResponsesServed"] = served,
             ["azuriteRestarts"] = 1,
+            ["poisonedDuringSegmentOutage"] = poisonedDuringOutage,
             ["poisonReplays"] = replays,
             ["poisonMessagesReplayed"] = replayed,
             ["deliveriesPerSink"] = deliveries,
@@ -184,12 +194,37 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             $"Azurite restarted in {watch.Elapsed.TotalSeconds:0.0} s (down from {stopping:HH:mm:ss.fff} to {DateTimeOffset.UtcNow:HH:mm:ss.fff})"));
     }
 
+    /// <summary>Ends the Segment outage once a few calls sit in the poison queue (or after <paramref name="atMost"/>).</summary>
+    private async Task<int> EndOutageOnPoisonAsync(SinkFaultInjector faults, TimeSpan atMost)
+    {
+        var deadline = DateTime.UtcNow + atMost;
+        var poisoned = 0;
+        while (DateTime.UtcNow < deadline && poisoned < 3)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1));
+            try
+            {
+                poisoned = (await StorageCensus.TakeAsync(host.Tables, host.Queues)).Messages[StorageNames.CallsCompletedPoisonQueue];
+            }
+            catch (Exception ex) when (ex is Azure.RequestFailedException or AggregateException or HttpRequestException)
+            {
+                // Azurite is restarting: ask again in a second.
+            }
+        }
+
+        faults.Restore(SoakHostFixture.SegmentTrack);
+        return poisoned;
+    }
+
+    private static readonly string[] CycleKinds = ["http500", "http429", "timeout"];
+
     /// <summary>Faulty answers the sinks gave, by kind (a slow answer is one the sink client had given up on).</summary>
     private Dictionary<string, int> FaultyResponsesServed() => host.Sinks.Requests
         .Select(r => r.Response switch
         {
             { Delay: not null } => "timeout",
             { Status: 429 } => "http429",
+            { Status: 503 } => "outage",
             { Status: >= 500 } => "http500",
             _ => null,
         })
@@ -202,7 +237,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
     private async Task WaitForFaultsServedAsync(TimeSpan atMost)
     {
         var deadline = DateTime.UtcNow + atMost;
-        while (DateTime.UtcNow < deadline && !(FaultyResponsesServed() is { Count: 3 } served && served.Values.All(n => n >= 5)))
+        while (DateTime.UtcNow < deadline && !CycleKinds.All(kind => FaultyResponsesServed().GetValueOrDefault(kind) >= 5))
         {
             await Task.Delay(TimeSpan.FromSeconds(1));
         }

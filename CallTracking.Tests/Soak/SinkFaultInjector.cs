@@ -12,6 +12,7 @@ public sealed class SinkFaultInjector(HttpStubServer stub, IReadOnlyList<(string
 {
     private readonly CancellationTokenSource _stop = new();
     private readonly ConcurrentDictionary<string, int> _phases = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, bool> _down = new(StringComparer.Ordinal);
     private Task? _loop;
 
     public IReadOnlyDictionary<string, int> PhasesStarted => _phases;
@@ -26,6 +27,21 @@ public sealed class SinkFaultInjector(HttpStubServer stub, IReadOnlyList<(string
         ("timeout", TimeSpan.FromSeconds(1.5), healthy => healthy with { Delay = slowerThanTimeout }),
     ];
 
+    /// <summary>Takes one route down (HTTP 503 on every request) until <see cref="Restore"/>, whatever its cycle says.</summary>
+    public void TakeDown(string path)
+    {
+        _down[path] = true;
+        _phases.AddOrUpdate("outage", 1, (_, n) => n + 1);
+        foreach (var route in routes.Where(r => r.Path == path))
+        {
+            stub.On(route.Method, route.Path, Outage);
+        }
+    }
+
+    public void Restore(string path) => _down.TryRemove(path, out _);
+
+    private static StubResponse Outage => new(503, "{\"error\":\"injected outage\"}");
+
     public void Start() => _loop = Task.WhenAll(routes.Select((route, i) => RunAsync(route, i, _stop.Token)));
 
     private async Task RunAsync((string Method, string Path, StubResponse Healthy) route, int offset, CancellationToken stop)
@@ -34,8 +50,9 @@ public sealed class SinkFaultInjector(HttpStubServer stub, IReadOnlyList<(string
         for (var step = offset * 2; !stop.IsCancellationRequested; step++)
         {
             var (name, length, make) = cycle[step % cycle.Length];
-            stub.On(route.Method, route.Path, make(route.Healthy) ?? route.Healthy);
-            if (name != "healthy")
+            var down = _down.ContainsKey(route.Path);
+            stub.On(route.Method, route.Path, down ? Outage : make(route.Healthy) ?? route.Healthy);
+            if (name != "healthy" && !down)
             {
                 _phases.AddOrUpdate(name, 1, (_, n) => n + 1);
             }

@@ -74,6 +74,9 @@ public sealed class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuri
         settings["Forwarding__RetryDelayMilliseconds"] = "50";
         settings["Forwarding__AttemptTimeoutSeconds"] = SinkAttemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Forwarding__TotalTimeoutSeconds"] = "8";
+        // Two failed deliveries and a message goes to poison, so the soak's Segment outage exercises poison and replay
+        // within minutes (the app's host.json says 5; the local host honours the same override as func).
+        settings["AzureFunctionsJobHost__extensions__queues__maxDequeueCount"] = "2";
         // Longer than a call's sends to all four sinks, so a duplicate message never takes over a send in progress.
         settings["Forwarding__ClaimSeconds"] = "40";
     }
