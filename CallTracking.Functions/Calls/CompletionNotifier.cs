@@ -51,6 +51,10 @@ public sealed class CompletionNotifier(
         logger.LogInformation("Call {CallId} completed; queued for processing in {DelaySeconds}s", callId, delay.TotalSeconds);
     }
 
+    /// <summary>Sends the call's message again without a claim (the first one was lost; processing is idempotent).</summary>
+    public Task ResendAsync(string callId, CancellationToken cancellationToken = default) =>
+        _queue.SendMessageAsync(JsonSerializer.Serialize(new CallCompletedMessage(callId)), cancellationToken: cancellationToken);
+
     private async Task ReleaseClaimAsync(string callId, DateTimeOffset claimedAt)
     {
         try

@@ -15,7 +15,8 @@ public sealed record CallWatchdogMessage([property: JsonPropertyName("callId")] 
 /// endpoint was down longer, a call's final events are lost and the completion message is never sent. So every
 /// answered call also gets one delayed message on <c>calls-watchdog</c>; when it comes due the watchdog:
 /// <list type="bullet">
-/// <item>does nothing if the call was queued for processing (the normal case: one point read);</item>
+/// <item>does nothing if the call was queued and processed (the normal case: one point read);</item>
+/// <item>queues it again if it was queued long ago but never processed (a lost message);</item>
 /// <item>sends the completion message if the call is final but its sender's claim went stale (send failed, then crashed);</item>
 /// <item>closes the call (<see cref="CallRecord.ClosedByWatchdogAt"/>) and queues it when it has shown no sign of life
 /// for <see cref="CallTrackingOptions.StaleCallMinutes"/>; the outcome comes from what the ledger knows;</item>
@@ -51,6 +52,9 @@ public sealed class StaleCallWatchdog(
         /// <summary>The call showed no sign of life for too long: closed and queued now.</summary>
         Closed,
 
+        /// <summary>Queued long ago but never processed (message lost): queued again.</summary>
+        Resent,
+
         /// <summary>Still in progress (or another sender holds a fresh claim): checked again later.</summary>
         Rescheduled,
     }
@@ -62,9 +66,23 @@ public sealed class StaleCallWatchdog(
     public async Task<Verdict> CheckAsync(string callId, CancellationToken cancellationToken = default)
     {
         var existing = await calls.GetAsync(callId, cancellationToken);
-        if (existing is null || existing.EnqueuedAt is not null)
+        if (existing is null)
         {
             return Verdict.NothingToDo;
+        }
+
+        if (existing.EnqueuedAt is { } enqueuedAt)
+        {
+            if (existing.ProcessedAt is not null || time.GetUtcNow() - enqueuedAt < StaleAfter)
+            {
+                return Verdict.NothingToDo;
+            }
+
+            // Queued hours ago and never processed: the message was lost (or its processing never got as far as
+            // storing results). Processing is idempotent per call, so one more message is safe.
+            logger.LogWarning("Call {CallId} was queued at {EnqueuedAt:o} but never processed; queueing it again", callId, enqueuedAt);
+            await notifier.ResendAsync(callId, cancellationToken);
+            return Verdict.Resent;
         }
 
         var verdict = Verdict.Rescheduled;

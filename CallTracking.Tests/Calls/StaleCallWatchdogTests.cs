@@ -106,13 +106,35 @@ public sealed class StaleCallWatchdogTests(AzuriteFixture azurite) : IAsyncLifet
     {
         var events = new CallEvents(TestServices.UniqueId("CON"));
         await DeliverAsync(events.AnsweredCall());
-        var queued = await Calls.GetAsync(events.ConversationUuid);
+        _clock.Advance(TimeSpan.FromHours(1)); // queued, processing not done yet (a backlog)
+        var waiting = await Watchdog.CheckAsync(events.ConversationUuid);
+        var processed = await Calls.UpdateAsync(events.ConversationUuid, call =>
+        {
+            call.ProcessedAt = _clock.GetUtcNow();
+            return true;
+        });
         _clock.Advance(TimeSpan.FromDays(2));
 
         var verdict = await Watchdog.CheckAsync(events.ConversationUuid);
 
+        Assert.Equal(StaleCallWatchdog.Verdict.NothingToDo, waiting);
         Assert.Equal(StaleCallWatchdog.Verdict.NothingToDo, verdict);
-        Assert.Equal(queued?.ETag, (await Calls.GetAsync(events.ConversationUuid))?.ETag);
+        Assert.Equal(processed.ETag, (await Calls.GetAsync(events.ConversationUuid))?.ETag);
+        Assert.Equal(1, await CompletionMessagesForAsync(events.ConversationUuid));
+    }
+
+    [Fact]
+    public async Task A_call_queued_long_ago_but_never_processed_is_queued_again()
+    {
+        // The calls-completed message was acknowledged by storage and then lost.
+        var events = new CallEvents(TestServices.UniqueId("CON"));
+        await DeliverAsync(events.AnsweredCall());
+        await _completed.ClearMessagesAsync();
+        _clock.Advance(TimeSpan.FromHours(5));
+
+        var verdict = await Watchdog.CheckAsync(events.ConversationUuid);
+
+        Assert.Equal(StaleCallWatchdog.Verdict.Resent, verdict);
         Assert.Equal(1, await CompletionMessagesForAsync(events.ConversationUuid));
     }
 
