@@ -74,6 +74,10 @@ public sealed class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuri
         settings["Forwarding__RetryDelayMilliseconds"] = "50";
         settings["Forwarding__AttemptTimeoutSeconds"] = SinkAttemptTimeoutSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         settings["Forwarding__TotalTimeoutSeconds"] = "8";
+        // The shortest watchdog allowed: a call whose completion send and claim release both fail while storage is cut
+        // off (webhook retries then find the claim still fresh and ack) is queued by the watchdog 5 minutes after its
+        // answer, within the drain, instead of after the default 4 hours. A CI run hit exactly that once.
+        settings["CallTracking__StaleCallMinutes"] = "5";
         // Two failed deliveries and a message goes to poison, so the soak's Segment outage exercises poison and replay
         // within minutes (the app's host.json says 5; the local host honours the same override as func).
         settings["AzureFunctionsJobHost__extensions__queues__maxDequeueCount"] = "2";
