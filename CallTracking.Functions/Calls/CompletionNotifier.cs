@@ -26,10 +26,9 @@ public sealed class CompletionNotifier(
     {
         // The delay lets the recording webhook (and late agent-leg events) land before the processor reads the call.
         var delay = TimeSpan.FromSeconds(options.Value.ProcessingDelaySeconds);
-        var message = JsonSerializer.Serialize(new CallCompletedMessage(callId));
         try
         {
-            await _queue.SendMessageAsync(message, visibilityTimeout: delay, cancellationToken: cancellationToken);
+            await _queue.SendMessageAsync(Message(callId), visibilityTimeout: delay, cancellationToken: cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
@@ -53,7 +52,9 @@ public sealed class CompletionNotifier(
 
     /// <summary>Sends the call's message again without a claim (the first one was lost; processing is idempotent).</summary>
     public Task ResendAsync(string callId, CancellationToken cancellationToken = default) =>
-        _queue.SendMessageAsync(JsonSerializer.Serialize(new CallCompletedMessage(callId)), cancellationToken: cancellationToken);
+        _queue.SendMessageAsync(Message(callId), cancellationToken: cancellationToken);
+
+    private static string Message(string callId) => JsonSerializer.Serialize(new CallCompletedMessage(callId));
 
     private async Task ReleaseClaimAsync(string callId, DateTimeOffset claimedAt)
     {

@@ -10,6 +10,7 @@ using CallTracking.Functions.Common;
 using CallTracking.Functions.Reporting;
 using CallTracking.LocalHost;
 using CallTracking.LocalHost.Configuration;
+using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -23,7 +24,14 @@ if (run.Count == 0)
 }
 
 var connectionIndex = Array.IndexOf(args, "--connection");
-using var azurite = connectionIndex >= 0 ? null : await Azurite.StartAsync();
+// The tests' Azurite fixture (in memory, free ports), linked into this project.
+var azurite = connectionIndex >= 0 ? null : new AzuriteFixture();
+if (azurite is not null)
+{
+    await azurite.InitializeAsync();
+}
+
+await using var stopAzurite = new AsyncCleanup(() => azurite?.DisposeAsync() ?? Task.CompletedTask);
 var connection = connectionIndex >= 0 ? args[connectionIndex + 1] : azurite!.ConnectionString;
 
 var configuration = new ConfigurationBuilder()
@@ -446,91 +454,8 @@ internal static class CsvBench
     }
 }
 
-/// <summary>An in-memory Azurite on free ports, from the repository's node_modules.</summary>
-internal sealed class Azurite : IDisposable
+/// <summary>Runs an async cleanup at the end of a scope (the shared Azurite fixture is an xunit lifetime, not a disposable).</summary>
+internal sealed class AsyncCleanup(Func<Task> cleanup) : IAsyncDisposable
 {
-    private const string Key = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
-    private readonly Process _process;
-    private readonly int _blob;
-    private readonly int _queue;
-    private readonly int _table;
-
-    private Azurite(Process process, int blob, int queue, int table)
-    {
-        _process = process;
-        _blob = blob;
-        _queue = queue;
-        _table = table;
-    }
-
-    public string ConnectionString =>
-        $"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={Key};" +
-        $"BlobEndpoint=http://127.0.0.1:{_blob}/devstoreaccount1;QueueEndpoint=http://127.0.0.1:{_queue}/devstoreaccount1;" +
-        $"TableEndpoint=http://127.0.0.1:{_table}/devstoreaccount1;";
-
-    public static async Task<Azurite> StartAsync()
-    {
-        var root = new DirectoryInfo(AppContext.BaseDirectory);
-        while (root is not null && !File.Exists(Path.Combine(root.FullName, "CallTracking.sln")))
-        {
-            root = root.Parent;
-        }
-
-        var executable = Path.Combine(root?.FullName ?? ".", "node_modules", ".bin", "azurite");
-        if (!File.Exists(executable))
-        {
-            throw new InvalidOperationException($"{executable} not found: run 'npm ci' in the repository root.");
-        }
-
-        int[] ports = [FreePort(), FreePort(), FreePort()];
-        var info = new ProcessStartInfo(executable) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var arg in new[]
-                 {
-                     "--blobHost", "127.0.0.1", "--blobPort", ports[0].ToString(CultureInfo.InvariantCulture),
-                     "--queueHost", "127.0.0.1", "--queuePort", ports[1].ToString(CultureInfo.InvariantCulture),
-                     "--tableHost", "127.0.0.1", "--tablePort", ports[2].ToString(CultureInfo.InvariantCulture),
-                     "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl", "--inMemoryPersistence",
-                 })
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start Azurite.");
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(100))
-        {
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(IPAddress.Loopback, ports[2]);
-                break;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline && !process.HasExited)
-            {
-            }
-        }
-
-        return new Azurite(process, ports[0], ports[1], ports[2]);
-    }
-
-    public void Dispose()
-    {
-        if (!_process.HasExited)
-        {
-            _process.Kill(entireProcessTree: true);
-            _process.WaitForExit();
-        }
-
-        _process.Dispose();
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public async ValueTask DisposeAsync() => await cleanup();
 }

@@ -57,7 +57,7 @@ public sealed record HostJson
             var element = root;
             foreach (var part in path.Split("__"))
             {
-                if (element.ValueKind != JsonValueKind.Object || !TryGetPropertyIgnoreCase(element, part, out element))
+                if (element.ValueKind != JsonValueKind.Object || !element.TryGetPropertyIgnoreCase(part, out element))
                 {
                     return null;
                 }
@@ -88,21 +88,6 @@ public sealed record HostJson
             Queues = queues,
             FunctionTimeout = ReadTimeSpan(Read("functionTimeout")) ?? TimeSpan.FromMinutes(5),
         };
-    }
-
-    private static bool TryGetPropertyIgnoreCase(JsonElement element, string name, out JsonElement value)
-    {
-        foreach (var property in element.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                value = property.Value;
-                return true;
-            }
-        }
-
-        value = default;
-        return false;
     }
 
     private static int? ReadInt(string? value) =>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using CallTracking.LocalHost.Configuration;
 using CallTracking.LocalHost.Rpc;
 
 namespace CallTracking.LocalHost.Functions;
@@ -107,7 +108,7 @@ public static partial class FunctionCatalog
 
     private static IReadOnlyList<string>? GetMethods(JsonElement binding)
     {
-        if (!TryGetProperty(binding, "methods", out var methods) || methods.ValueKind != JsonValueKind.Array)
+        if (!binding.TryGetPropertyIgnoreCase("methods", out var methods) || methods.ValueKind != JsonValueKind.Array)
         {
             return null;
         }
@@ -138,7 +139,7 @@ public static partial class FunctionCatalog
     }
 
     private static string? GetString(JsonElement element, string name) =>
-        TryGetProperty(element, name, out var value)
+        element.TryGetPropertyIgnoreCase(name, out var value)
             ? value.ValueKind switch
             {
                 JsonValueKind.String => value.GetString(),
@@ -146,21 +147,6 @@ public static partial class FunctionCatalog
                 _ => value.GetRawText(),
             }
             : null;
-
-    private static bool TryGetProperty(JsonElement element, string name, out JsonElement value)
-    {
-        foreach (var property in element.EnumerateObject())
-        {
-            if (string.Equals(property.Name, name, StringComparison.OrdinalIgnoreCase))
-            {
-                value = property.Value;
-                return true;
-            }
-        }
-
-        value = default;
-        return false;
-    }
 
     [GeneratedRegex("%([^%]+)%")]
     private static partial Regex SettingExpression();
