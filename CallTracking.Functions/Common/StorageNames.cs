@@ -17,6 +17,9 @@ public static class StorageNames
     /// <summary>Where the Functions host moves a message after maxDequeueCount failures.</summary>
     public const string CallsCompletedPoisonQueue = CallsCompletedQueue + "-poison";
 
+    /// <summary>The Functions host's poison queue for <paramref name="queue"/>.</summary>
+    public static string PoisonQueue(string queue) => queue + "-poison";
+
     /// <summary>
     /// One delayed message (the call id) per answered call: the check that closes a call whose final events never
     /// arrived (<see cref="Calls.StaleCallWatchdog"/>).

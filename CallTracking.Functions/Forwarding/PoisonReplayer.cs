@@ -8,22 +8,34 @@ using Microsoft.Extensions.Logging;
 namespace CallTracking.Functions.Forwarding;
 
 /// <summary>
-/// Moves messages that exhausted their retries from <c>calls-completed-poison</c> back to <c>calls-completed</c>
-/// (all, or one call's). The processor is idempotent and the delivery ledger remembers what each sink already
-/// has, so a replayed call only goes to the sinks that still need it.
+/// Moves messages that exhausted their retries from a queue's <c>-poison</c> queue back to the queue (all, or one
+/// call's): <c>calls-completed</c> or <c>calls-watchdog</c>. The processor and the watchdog are idempotent and the
+/// delivery ledger remembers what each sink already has, so a replayed call only goes to the sinks that still need it.
 /// </summary>
 public sealed class PoisonReplayer(QueueServiceClient queues, StorageInitializer initializer, ILogger<PoisonReplayer> logger)
 {
     /// <summary>Upper bound per request, so one call of the admin endpoint stays short.</summary>
     public const int MaxMessagesPerReplay = 5000;
 
+    /// <summary>The queues whose poison can be replayed; both carry <c>{"callId": ...}</c> messages.</summary>
+    public static readonly IReadOnlyList<string> ReplayableQueues = [StorageNames.CallsCompletedQueue, StorageNames.CallsWatchdogQueue];
+
     private static readonly TimeSpan HoldWhileMoving = TimeSpan.FromSeconds(60);
 
-    public async Task<ReplayResult> ReplayAsync(string? callId, CancellationToken cancellationToken = default)
+    public async Task<ReplayResult> ReplayAsync(string? callId, CancellationToken cancellationToken = default) =>
+        await ReplayAsync(StorageNames.CallsCompletedQueue, callId, cancellationToken);
+
+    public async Task<ReplayResult> ReplayAsync(string queue, string? callId, CancellationToken cancellationToken = default)
     {
+        if (!ReplayableQueues.Contains(queue, StringComparer.Ordinal))
+        {
+            throw new ArgumentOutOfRangeException(nameof(queue), queue, "Not a replayable queue.");
+        }
+
         await initializer.EnsureCreatedAsync(cancellationToken);
-        var poison = queues.GetQueueClient(StorageNames.CallsCompletedPoisonQueue);
-        var target = queues.GetQueueClient(StorageNames.CallsCompletedQueue);
+        var poisonName = StorageNames.PoisonQueue(queue);
+        var poison = queues.GetQueueClient(poisonName);
+        var target = queues.GetQueueClient(queue);
         var moved = 0;
         var skipped = new List<QueueMessage>();
 
@@ -49,7 +61,7 @@ public sealed class PoisonReplayer(QueueServiceClient queues, StorageInitializer
                 await target.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
                 await poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                 moved++;
-                logger.LogInformation("Replayed call {CallId} from {Queue}", messageCallId ?? "(unreadable)", StorageNames.CallsCompletedPoisonQueue);
+                logger.LogInformation("Replayed call {CallId} from {Queue}", messageCallId ?? "(unreadable)", poisonName);
             }
         }
 
@@ -59,7 +71,7 @@ public sealed class PoisonReplayer(QueueServiceClient queues, StorageInitializer
             await poison.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken);
         }
 
-        return new ReplayResult(moved, callId);
+        return new ReplayResult(moved, callId, queue);
     }
 
     private static string? ReadCallId(QueueMessage message)
@@ -76,4 +88,4 @@ public sealed class PoisonReplayer(QueueServiceClient queues, StorageInitializer
 }
 
 /// <summary>What a replay did.</summary>
-public sealed record ReplayResult(int Moved, string? CallId);
+public sealed record ReplayResult(int Moved, string? CallId, string Queue);

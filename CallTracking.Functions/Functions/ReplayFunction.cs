@@ -5,21 +5,30 @@ using Microsoft.Azure.Functions.Worker.Http;
 
 namespace CallTracking.Functions.Functions;
 
-/// <summary><c>POST /api/admin/replay[?call=id]</c>: poison messages back onto <c>calls-completed</c>.</summary>
+/// <summary>
+/// <c>POST /api/ops/replay[?queue=calls-completed|calls-watchdog][&amp;call=id]</c>: poison messages back onto their
+/// queue. Not under <c>admin/</c>: the Functions host reserves every route whose first segment is <c>admin</c>.
+/// </summary>
 public sealed class ReplayFunction(PoisonReplayer replayer)
 {
     [Function("ReplayPoisonedCalls")]
     public async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "admin/replay")] HttpRequestData req,
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "ops/replay")] HttpRequestData req,
         CancellationToken cancellationToken)
     {
+        var queue = req.Query["queue"] ?? StorageNames.CallsCompletedQueue;
+        if (!PoisonReplayer.ReplayableQueues.Contains(queue, StringComparer.Ordinal))
+        {
+            return await req.ProblemAsync(Problem.BadRequest("queue", $"Must be one of: {string.Join(", ", PoisonReplayer.ReplayableQueues)}."));
+        }
+
         var callId = req.Query["call"];
         if (callId is not null && !DeliveryReport.IsValidCallId(callId))
         {
             return await req.ProblemAsync(Problem.BadRequest("call", "Must be a call id (1–100 letters, digits, '-' or '_')."));
         }
 
-        var result = await replayer.ReplayAsync(callId, cancellationToken);
+        var result = await replayer.ReplayAsync(queue, callId, cancellationToken);
         return await req.JsonAsync(result);
     }
 }

@@ -17,7 +17,7 @@ public class FunctionMetadataTests
         { "PutCampaign", "campaigns/{id}", "Function", ["put"] },
         { "DeleteCampaign", "campaigns/{id}", "Function", ["delete"] },
         { "ImportCampaigns", "campaigns/import", "Function", ["post"] },
-        { "ReplayPoisonedCalls", "admin/replay", "Function", ["post"] },
+        { "ReplayPoisonedCalls", "ops/replay", "Function", ["post"] },
         { "CallDeliveries", "calls/{id}/deliveries", "Function", ["get"] },
     };
 

@@ -263,7 +263,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             var poison = census.Messages[StorageNames.CallsCompletedPoisonQueue];
             if (poison > 0)
             {
-                var response = await host.Client.PostAsync(new Uri("api/admin/replay", UriKind.Relative), null);
+                var response = await host.Client.PostAsync(new Uri("api/ops/replay", UriKind.Relative), null);
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 replays++;
                 replayed += (await response.Content.ReadFromJsonAsync<JsonObject>())?["moved"]?.GetValue<int>() ?? 0;

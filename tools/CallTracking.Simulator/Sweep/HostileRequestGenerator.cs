@@ -421,15 +421,23 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
         ["whisperText"] = "Sweep call",
     };
 
-    // ---------- POST /api/admin/replay?call=id ----------
+    // ---------- POST /api/ops/replay?queue=&call=id ----------
 
     private IEnumerable<HostileRequest> Replay()
     {
-        // Only the call id is input here; a well-formed unknown id is a legitimate no-op, so only bad ids are sent.
+        // The call id and the queue name are the input here; a well-formed unknown id is a legitimate no-op, so only
+        // bad ids are sent, and every injection as a queue name (only two names are accepted).
         foreach (var injection in Injections.Where(i => i.Length == 0 || i.Length > 100 || i.Any(c => !(char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))))
         {
             yield return new HostileRequest($"call = {Describe(injection)}", "replay", HttpMethod.Post,
-                "api/admin/replay?call=" + Uri.EscapeDataString(injection.Length > 3000 ? injection[..3000] : injection), [], "application/json", null,
+                "api/ops/replay?call=" + Uri.EscapeDataString(injection.Length > 3000 ? injection[..3000] : injection), [], "application/json", null,
+                SweepExpectation.Problem);
+        }
+
+        foreach (var injection in Injections)
+        {
+            yield return new HostileRequest($"queue = {Describe(injection)}", "replay", HttpMethod.Post,
+                "api/ops/replay?queue=" + Uri.EscapeDataString(injection.Length > 3000 ? injection[..3000] : injection), [], "application/json", null,
                 SweepExpectation.Problem);
         }
     }
