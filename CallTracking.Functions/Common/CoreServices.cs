@@ -12,6 +12,8 @@ public static class CoreServices
             .ValidateDataAnnotations()
             .ValidateOnStart();
         services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SettingsHealth>();
+        services.AddHostedService(sp => sp.GetRequiredService<SettingsHealth>());
         services.AddStorageClients();
         services.AddSingleton<StorageInitializer>();
         services.AddHostedService<StorageInitializerService>();

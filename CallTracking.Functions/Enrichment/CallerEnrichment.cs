@@ -9,10 +9,12 @@ namespace CallTracking.Functions.Enrichment;
 /// <summary>
 /// Enriches a caller with the configured provider, reusing the caller's cached answer for
 /// <see cref="EnrichmentOptions.CacheDays"/>. A provider failure never fails the call: the offline data is
-/// used instead, with the reason, and is not cached, so the next call tries the provider again.
+/// used instead, with the reason, and is not cached, so the next call tries the provider again. A provider whose
+/// settings are missing is not tried at all (<see cref="EnrichmentProviderSettings"/>).
 /// </summary>
 public sealed class CallerEnrichment(
     IOptions<EnrichmentOptions> options,
+    EnrichmentProviderSettings providerSettings,
     CallerStore store,
     OfflineLookup offline,
     NumberInsightLookup numberInsight,
@@ -41,6 +43,11 @@ public sealed class CallerEnrichment(
         if (lookup.Provider == EnrichmentProvider.Offline)
         {
             return FromDetails(offline.Describe(callerE164), EnrichmentProvider.Offline, fallbackReason: null);
+        }
+
+        if (providerSettings.NotConfiguredReason is { } notConfigured)
+        {
+            return FromDetails(offline.Describe(callerE164), EnrichmentProvider.Offline, notConfigured);
         }
 
         if (!CallerStore.IsE164(callerE164))

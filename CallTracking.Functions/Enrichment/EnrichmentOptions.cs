@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using CallTracking.Functions.Common;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Options;
 
@@ -35,55 +36,54 @@ public sealed class EnrichmentOptions
     public decimal IdentityInsightsLookupCost { get; set; }
 }
 
-/// <summary>Checks, at start-up, the Vonage settings that the selected provider needs — and only those.</summary>
-public sealed class EnrichmentOptionsValidator(IOptions<VonageOptions> vonage) : IValidateOptions<EnrichmentOptions>
+/// <summary>
+/// The Vonage settings the selected provider needs, and which of them are missing. A provider without its settings
+/// is not used: callers are enriched offline (each call says why) and health names what is missing, instead of the
+/// worker refusing to start.
+/// </summary>
+public sealed class EnrichmentProviderSettings(IOptions<EnrichmentOptions> options, IOptions<VonageOptions> vonage) : ISettingsCheck
 {
-    public ValidateOptionsResult Validate(string? name, EnrichmentOptions options)
+    private readonly Lazy<IReadOnlyList<SettingProblem>> _missing = new(() => FindMissing(options.Value.Provider, vonage.Value));
+
+    /// <summary>Null when the selected provider can be used; else why callers are enriched offline instead.</summary>
+    public string? NotConfiguredReason => _missing.Value.Count == 0 ? null
+        : $"{options.Value.Provider}: not configured ({string.Join(", ", _missing.Value.Select(m => m.Setting))})";
+
+    public IEnumerable<SettingProblem> Problems() => _missing.Value;
+
+    private static List<SettingProblem> FindMissing(EnrichmentProvider provider, VonageOptions settings)
     {
-        var settings = vonage.Value;
-        var failures = new List<string>();
-        switch (options.Provider)
+        var missing = new List<SettingProblem>();
+        switch (provider)
         {
             case EnrichmentProvider.NumberInsightAdvanced:
                 Require(settings.ApiKey, "ApiKey");
                 Require(settings.ApiSecret, "ApiSecret");
-                RequireUrl(settings.ApiBaseUrl, "ApiBaseUrl");
                 break;
             case EnrichmentProvider.IdentityInsights:
                 Require(settings.ApplicationId, "ApplicationId");
-                RequireUrl(settings.IdentityInsightsBaseUrl, "IdentityInsightsBaseUrl");
                 using (var key = ApplicationTokenSigner.TryImportPrivateKey(settings.PrivateKey, out var error))
                 {
                     if (key is null)
                     {
-                        failures.Add($"Vonage__PrivateKey {error} (required by Enrichment__Provider=IdentityInsights).");
+                        missing.Add(Problem("PrivateKey", error ?? "is unusable"));
                     }
                 }
 
                 break;
-            case EnrichmentProvider.Offline:
-                break;
-            default:
-                failures.Add($"Enrichment__Provider '{options.Provider}' is not one of Offline, NumberInsightAdvanced, IdentityInsights.");
-                break;
         }
 
-        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        return missing;
 
         void Require(string? value, string key)
         {
             if (string.IsNullOrWhiteSpace(value))
             {
-                failures.Add($"Vonage__{key} is required by Enrichment__Provider={options.Provider}.");
+                missing.Add(Problem(key, "is empty"));
             }
         }
 
-        void RequireUrl(string? value, string key)
-        {
-            if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
-            {
-                failures.Add($"Vonage__{key} must be an absolute http(s) URL.");
-            }
-        }
+        SettingProblem Problem(string key, string what) => new($"{VonageOptions.Section}:{key}",
+            $"{what}, and Enrichment:Provider={provider} needs it: callers are enriched offline until it is set.");
     }
 }

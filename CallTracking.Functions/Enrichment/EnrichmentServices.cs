@@ -1,3 +1,4 @@
+using CallTracking.Functions.Common;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,7 +25,8 @@ public static class EnrichmentServices
             .BindConfiguration(EnrichmentOptions.Section)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<EnrichmentOptions>, EnrichmentOptionsValidator>());
+        services.AddSingleton<EnrichmentProviderSettings>();
+        services.AddSingleton<ISettingsCheck>(sp => sp.GetRequiredService<EnrichmentProviderSettings>());
 
         services.TryAddSingleton<ApplicationTokenSigner>();
         services.AddSingleton<CallerStore>();

@@ -57,8 +57,9 @@ public sealed class MixpanelOptions : IValidatableObject
 }
 
 /// <summary>
-/// The <c>Impact__*</c> settings (Call Data API credentials). <see cref="AccountSid"/> turns the sink on (the auth
-/// token is then required): deployments always carry the token's Key Vault reference, set or not.
+/// The <c>Impact__*</c> settings (Call Data API credentials). <see cref="AccountSid"/> turns the sink on; without
+/// the auth token (deployments carry its Key Vault reference, set or not) the sink skips every call as not
+/// configured and health names the token, rather than the app refusing to start.
 /// </summary>
 public sealed class ImpactOptions : IValidatableObject
 {
@@ -77,6 +78,9 @@ public sealed class ImpactOptions : IValidatableObject
 
     public bool IsConfigured => !string.IsNullOrWhiteSpace(AccountSid);
 
+    /// <summary>On, but without the token it needs to send anything.</summary>
+    public bool LacksAuthToken => IsConfigured && string.IsNullOrWhiteSpace(AuthToken);
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (!IsConfigured)
@@ -86,7 +90,7 @@ public sealed class ImpactOptions : IValidatableObject
 
         return SinkSettings.ValidateBaseUrl(ApiBaseUrl, nameof(ApiBaseUrl))
             .Concat(SinkSettings.ValidateSecret(AccountSid, nameof(AccountSid)))
-            .Concat(SinkSettings.ValidateSecret(AuthToken, nameof(AuthToken)));
+            .Concat(LacksAuthToken ? [] : SinkSettings.ValidateSecret(AuthToken, nameof(AuthToken)));
     }
 }
 

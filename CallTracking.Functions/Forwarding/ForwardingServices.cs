@@ -1,3 +1,4 @@
+using CallTracking.Functions.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
@@ -14,6 +15,7 @@ public static class ForwardingServices
         AddValidatedOptions<ImpactOptions>(services, ImpactOptions.Section);
         AddValidatedOptions<SegmentOptions>(services, SegmentOptions.Section);
 
+        services.AddSingleton<ISettingsCheck, SinkSettingsCheck>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<PoisonReplayer>();
         services.AddSingleton<DeliveryReport>();

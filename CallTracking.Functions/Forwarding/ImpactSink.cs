@@ -22,8 +22,12 @@ public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options)
 
     public bool IsEnabled => options.Value.IsConfigured;
 
+    /// <summary>The ledger's reason while the token is missing; the call is not sent again once it is set.</summary>
+    public const string NotConfigured = "not configured: Impact:AuthToken is missing";
+
     public string? SkipReason(ForwardedCall call) =>
-        call.Campaign is null ? "no campaign for this number"
+        options.Value.LacksAuthToken ? NotConfigured
+        : call.Campaign is null ? "no campaign for this number"
         : call.Campaign.Impact is null ? "campaign has no impact ids"
         : null;
 

@@ -4,15 +4,15 @@ namespace CallTracking.Functions.Vonage;
 
 /// <summary>
 /// The <c>Vonage__*</c> settings: webhook signatures, REST credentials and API hosts, in one class.
-/// Each feature validates what it uses (see <see cref="Validate"/>).
+/// Each feature checks what it uses (<see cref="WebhookSignaturePolicy"/>, <c>EnrichmentProviderSettings</c>).
 /// </summary>
-public sealed class VonageOptions : IValidatableObject
+public sealed class VonageOptions
 {
     public const string Section = "Vonage";
 
     /// <summary>
-    /// Verify the signed JWT on every Vonage-facing webhook. On by default; <c>false</c> is for local runs only
-    /// and is logged as a warning at start-up.
+    /// Verify the signed JWT on every Vonage-facing webhook. On by default; <c>false</c> is for local runs only,
+    /// is logged as a warning at start-up, and is refused in Azure (<see cref="WebhookSignaturePolicy"/>).
     /// </summary>
     public bool VerifySignatures { get; set; } = true;
 
@@ -48,15 +48,4 @@ public sealed class VonageOptions : IValidatableObject
     /// <summary>Identity Insights host: <c>https://api-eu.vonage.com</c> or <c>https://api-us.vonage.com</c>.</summary>
     [Url]
     public string IdentityInsightsBaseUrl { get; set; } = "https://api-eu.vonage.com";
-
-    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
-    {
-        if (VerifySignatures && string.IsNullOrWhiteSpace(SignatureSecret))
-        {
-            yield return new ValidationResult(
-                "Vonage:SignatureSecret is required while Vonage:VerifySignatures is on " +
-                "(switch verification off with Vonage__VerifySignatures=false for local runs only).",
-                [nameof(SignatureSecret)]);
-        }
-    }
 }

@@ -4,22 +4,28 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Vonage;
 
 /// <summary>
 /// Rejects Vonage-facing webhooks (<see cref="VonageWebhooks.SignedFunctions"/>) whose signed JWT does not verify:
-/// 401 with a problem body, and the function never runs, so nothing is written.
+/// 401 with a problem body, and the function never runs, so nothing is written. Without a signature secret they
+/// answer 503 (<see cref="WebhookSignaturePolicy"/>).
 /// </summary>
 public sealed class VonageSignatureMiddleware(
     VonageSignatureVerifier verifier,
-    IOptions<VonageOptions> options,
+    WebhookSignaturePolicy policy,
+    TimeProvider time,
     ILogger<VonageSignatureMiddleware> logger) : IFunctionsWorkerMiddleware
 {
+    private static readonly Problem NoSecret = new("https://calltracking.dev/problems/not-configured", "Service unavailable.",
+        (int)HttpStatusCode.ServiceUnavailable, "Webhook signatures cannot be verified: the app has no Vonage signature secret.");
+
+    private readonly LogThrottle _noSecretLog = new(time, TimeSpan.FromMinutes(1));
+
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
-        if (!options.Value.VerifySignatures)
+        if (!policy.Verify)
         {
             await next(context);
             return;
@@ -29,6 +35,18 @@ public sealed class VonageSignatureMiddleware(
         if (request is null)
         {
             await next(context);
+            return;
+        }
+
+        if (policy.SecretMissing)
+        {
+            if (_noSecretLog.ShouldLog())
+            {
+                logger.LogError("Answered {Function} webhook with 503: Vonage__SignatureSecret is not set (logged once a minute)",
+                    context.FunctionDefinition.Name);
+            }
+
+            await RespondAsync(context, request, NoSecret);
             return;
         }
 

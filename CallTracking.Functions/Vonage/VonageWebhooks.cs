@@ -1,3 +1,4 @@
+using CallTracking.Functions.Common;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -27,6 +28,8 @@ public static class VonageWebhooks
             .ValidateOnStart();
         services.AddSingleton(sp => new JtiReplayGuard(sp.GetRequiredService<IOptions<VonageOptions>>().Value.ReplayCacheSize));
         services.AddSingleton<VonageSignatureVerifier>();
+        services.AddSingleton<WebhookSignaturePolicy>();
+        services.AddSingleton<ISettingsCheck>(sp => sp.GetRequiredService<WebhookSignaturePolicy>());
         services.AddSingleton<VonageSignatureMiddleware>();
         services.AddHostedService<SignatureModeNotice>();
         return services;
@@ -38,11 +41,11 @@ public static class VonageWebhooks
 }
 
 /// <summary>Says once, at start-up, that webhook signatures are not being checked.</summary>
-internal sealed class SignatureModeNotice(IOptions<VonageOptions> options, ILogger<SignatureModeNotice> logger) : IHostedService
+internal sealed class SignatureModeNotice(WebhookSignaturePolicy policy, ILogger<SignatureModeNotice> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        if (!options.Value.VerifySignatures)
+        if (!policy.Verify)
         {
             logger.LogWarning(
                 "Vonage webhook signature verification is OFF (Vonage__VerifySignatures=false): anyone can post calls. " +

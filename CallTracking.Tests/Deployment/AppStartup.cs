@@ -1,8 +1,10 @@
 using System.Reflection;
 using System.Runtime.ExceptionServices;
 using CallTracking.Functions;
+using CallTracking.Functions.Common;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace CallTracking.Tests.Deployment;
@@ -14,16 +16,17 @@ namespace CallTracking.Tests.Deployment;
 /// </summary>
 public static class AppStartup
 {
-    public static void Validate(IReadOnlyDictionary<string, string> appSettings)
+    /// <summary>Validates as the worker does at start-up; returns what the app says is missing (health's problems).</summary>
+    public static IReadOnlyList<SettingProblem> Validate(IReadOnlyDictionary<string, string> appSettings)
     {
+        var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         // App settings are environment variables to the worker: '__' separates sections.
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(appSettings.Select(s => new KeyValuePair<string, string?>(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)))
-            .Build();
-        var services = new ServiceCollection();
-        services.AddSingleton<IConfiguration>(configuration);
-        services.AddLogging();
-        services.AddCallTrackingApp();
+        builder.Configuration.AddInMemoryCollection(
+            appSettings.Select(s => new KeyValuePair<string, string?>(s.Key.Replace("__", ":", StringComparison.Ordinal), s.Value)));
+        // The same start-up steps as Program.cs.
+        builder.IgnoreUnresolvedKeyVaultReferences();
+        builder.Services.AddCallTrackingApp();
+        var services = builder.Services;
         using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
 
         provider.GetService<IStartupValidator>()?.Validate();
@@ -39,6 +42,8 @@ public static class AppStartup
                 ExceptionDispatchInfo.Capture(e.InnerException).Throw();
             }
         }
+
+        return provider.GetRequiredService<SettingsHealth>().Problems;
     }
 
     /// <summary>Every options class of the app's assembly that has configuration, validation or change tracking registered.</summary>

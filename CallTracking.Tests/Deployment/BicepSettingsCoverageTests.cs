@@ -76,6 +76,29 @@ public class BicepSettingsCoverageTests(BicepDeploymentFixture bicep) : IClassFi
         AppStartup.Validate(settings); // throws, naming the setting, if anything required is missing or invalid
     }
 
+    [Theory]
+    [InlineData("minimal", new[] { "Vonage:SignatureSecret" })]
+    [InlineData("full", new[] { "Impact:AuthToken", "Vonage:SignatureSecret" })]
+    public void With_every_key_vault_reference_unresolved_the_app_still_starts_degraded_naming_what_is_missing(string scenario, string[] missing)
+    {
+        // What the platform hands the app before any secret is set: the reference text itself.
+        var settings = bicep.Scenario(scenario).ToDictionary(s => s.Key, s => DeploymentValues.Evaluate(s.Key, s.Value), StringComparer.Ordinal);
+        Assert.Contains(settings.Values, v => v.StartsWith(UnresolvedKeyVaultReferences.Prefix, StringComparison.Ordinal));
+
+        var problems = AppStartup.Validate(settings); // the real start-up steps: must not throw
+
+        Assert.Equal(missing, problems.Select(p => p.Setting).Order(StringComparer.Ordinal));
+    }
+
+    [Theory]
+    [MemberData(nameof(Scenarios))]
+    public void With_every_secret_set_the_app_starts_healthy(string scenario)
+    {
+        var problems = AppStartup.Validate(DeploymentValues.AsAppSees(bicep.Scenario(scenario)));
+
+        Assert.Empty(problems);
+    }
+
     [Fact]
     public void The_check_covers_the_options_classes_every_feature_registers()
     {

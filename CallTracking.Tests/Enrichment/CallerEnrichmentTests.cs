@@ -303,19 +303,38 @@ public class CallerEnrichmentTests(AzuriteFixture azurite)
     }
 
     [Theory]
-    [InlineData("NumberInsightAdvanced", "Vonage__ApiKey")]
-    [InlineData("IdentityInsights", "Vonage__ApplicationId")]
-    [InlineData("IdentityInsights", "Vonage__PrivateKey")]
-    public async Task The_selected_provider_s_settings_are_required_at_start_up(string provider, string missing)
+    [InlineData("NumberInsightAdvanced", "Vonage:ApiKey")]
+    [InlineData("IdentityInsights", "Vonage:ApplicationId")]
+    [InlineData("IdentityInsights", "Vonage:PrivateKey")]
+    public async Task A_provider_without_its_settings_is_not_tried_callers_are_enriched_offline_and_health_names_what_is_missing(
+        string provider, string missing)
     {
+        await using var stub = (await HttpStubServer.StartAsync()).OnAny(StubResponse.Json(200, NumberInsightSuccess));
         await using var services = TestServices.Create(azurite, new Dictionary<string, string?>
         {
             ["Enrichment:Provider"] = provider,
-            ["Vonage:PrivateKey"] = "not a key",
+            ["Vonage:ApiKey"] = missing == "Vonage:ApiKey" ? "" : "key",
+            ["Vonage:ApiSecret"] = "secret",
+            ["Vonage:ApplicationId"] = missing == "Vonage:ApplicationId" ? "" : "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+            ["Vonage:PrivateKey"] = missing == "Vonage:PrivateKey" ? "not a key" : PrivateKeyPem(),
+            ["Vonage:ApiBaseUrl"] = stub.BaseUrl,
+            ["Vonage:IdentityInsightsBaseUrl"] = stub.BaseUrl,
         });
 
-        var error = Assert.Throws<OptionsValidationException>(() => services.GetRequiredService<IOptions<EnrichmentOptions>>().Value);
-        Assert.Contains(missing, error.Message);
+        var info = await services.GetRequiredService<ICallerEnrichment>().EnrichAsync("+447400123456", CancellationToken.None);
+
+        Assert.Equal(("Offline", "Three"), (info.Provider, info.Carrier));
+        Assert.Equal($"{provider}: not configured ({missing})", info.FallbackReason);
+        Assert.Empty(stub.Requests);
+        var problem = Assert.Single(services.GetRequiredService<CallTracking.Functions.Common.SettingsHealth>().Problems);
+        Assert.Equal(missing, problem.Setting);
+        Assert.DoesNotContain("not a key", problem.Effect, StringComparison.Ordinal);
+    }
+
+    private static string PrivateKeyPem()
+    {
+        using var key = RSA.Create(2048);
+        return key.ExportPkcs8PrivateKeyPem();
     }
 
     [Fact]

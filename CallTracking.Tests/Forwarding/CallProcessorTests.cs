@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CallTracking.Functions.Calls;
+using CallTracking.Functions.Common;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -335,6 +336,24 @@ public class CallProcessorTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Replay_of_the_watchdog_queue_moves_that_call_s_check_back_to_calls_watchdog_only()
+    {
+        await using var harness = await StartAsync(azurite);
+        var callId = "CON-" + Guid.NewGuid();
+        var queues = azurite.QueueService();
+        var poison = queues.GetQueueClient(StorageNames.PoisonQueue(StorageNames.CallsWatchdogQueue));
+        await poison.CreateIfNotExistsAsync();
+        await poison.SendMessageAsync(BinaryData.FromObjectAsJson(new CallWatchdogMessage(callId)));
+
+        var replay = await harness.Services.GetRequiredService<PoisonReplayer>().ReplayAsync(StorageNames.CallsWatchdogQueue, callId);
+
+        Assert.Equal((1, callId, "calls-watchdog"), (replay.Moved, replay.CallId, replay.Queue));
+        await ReceiveAsync(queues.GetQueueClient(StorageNames.CallsWatchdogQueue), callId);
+        Assert.DoesNotContain(callId, await PeekAllAsync(poison));
+        Assert.DoesNotContain(callId, await PeekAllAsync(queues.GetQueueClient(StorageNames.CallsCompletedQueue)));
+    }
+
+    [Fact]
     public async Task A_withheld_caller_gets_an_anonymous_id_and_no_profile()
     {
         await using var harness = await StartAsync(azurite);
@@ -404,6 +423,24 @@ public class CallProcessorTests(AzuriteFixture azurite)
         Assert.Equal(["mixpanel", "mixpanel-people"], (await harness.LedgerAsync(call.PartitionKey)).Keys.Order(StringComparer.Ordinal));
         Assert.Empty(harness.Stub.RequestsTo(ImpactLogCallData));
         Assert.Empty(harness.Stub.RequestsTo(SegmentTrack));
+    }
+
+    [Fact]
+    public async Task Impact_switched_on_without_its_token_skips_the_call_as_not_configured_and_the_others_still_deliver()
+    {
+        await using var harness = await StartAsync(azurite, new Dictionary<string, string?> { ["Impact:AuthToken"] = "" });
+        var campaign = await harness.CreateCampaignAsync();
+        var call = await harness.AddCallAsync(AnsweredCall(campaign));
+
+        Assert.Equal(ProcessingStatus.Processed, await harness.Processor.ProcessAsync(call.PartitionKey));
+
+        var ledger = await harness.LedgerAsync(call.PartitionKey);
+        Assert.Equal((DeliveryStatus.Skipped, ImpactSink.NotConfigured), (ledger["impact"].StatusValue, ledger["impact"].LastError));
+        Assert.Empty(harness.Stub.RequestsTo(ImpactLogCallData));
+        Assert.Equal(DeliveryStatus.Delivered, ledger["mixpanel"].StatusValue);
+        Assert.Equal(DeliveryStatus.Delivered, ledger["segment"].StatusValue);
+        var problem = Assert.Single(harness.Services.GetRequiredService<SettingsHealth>().Problems);
+        Assert.Equal("Impact:AuthToken", problem.Setting);
     }
 
     [Fact]

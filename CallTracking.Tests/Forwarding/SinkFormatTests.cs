@@ -111,7 +111,7 @@ public class ForwardingOptionsTests(AzuriteFixture azurite)
     }
 
     [Theory]
-    [InlineData("Impact:AccountSid", "IRabc", "AuthToken")]
+    [InlineData("Impact:ApiBaseUrl", "not a url", "ApiBaseUrl")]
     [InlineData("Mixpanel:ApiBaseUrl", "not a url", "ApiBaseUrl")]
     [InlineData("Forwarding:AttemptTimeoutSeconds", "60", "TotalTimeoutSeconds")]
     public void A_half_configured_sink_fails_validation_naming_the_setting(string key, string value, string member)
@@ -120,6 +120,12 @@ public class ForwardingOptionsTests(AzuriteFixture azurite)
         if (key.StartsWith("Mixpanel", StringComparison.Ordinal))
         {
             settings["Mixpanel:Token"] = "token";
+        }
+
+        if (key.StartsWith("Impact", StringComparison.Ordinal))
+        {
+            settings["Impact:AccountSid"] = "IRabc";
+            settings["Impact:AuthToken"] = "token";
         }
 
         using var services = TestServices.Create(azurite, settings);

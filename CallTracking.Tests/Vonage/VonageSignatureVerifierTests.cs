@@ -1,4 +1,5 @@
 using System.Text;
+using CallTracking.Functions.Common;
 using CallTracking.Functions.Vonage;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
@@ -213,27 +214,58 @@ public class VonageSignatureVerifierTests
     }
 
     [Fact]
-    public void Start_up_validation_requires_a_secret_while_verification_is_on()
+    public void A_missing_secret_degrades_the_app_instead_of_failing_start_up()
     {
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Vonage:SignatureSecret"] = "" }).Build();
-        using var on = Services(configuration);
-        var off = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["Vonage:VerifySignatures"] = "false" }).Build();
-        using var offServices = Services(off);
+        using var services = Services(Configuration(("Vonage:SignatureSecret", "")));
 
-        var error = Assert.Throws<OptionsValidationException>(() => on.GetRequiredService<IOptions<VonageOptions>>().Value);
-        Assert.Contains("SignatureSecret", error.Message, StringComparison.Ordinal);
-        Assert.False(offServices.GetRequiredService<IOptions<VonageOptions>>().Value.VerifySignatures);
+        var policy = services.GetRequiredService<WebhookSignaturePolicy>();
+        var health = services.GetRequiredService<SettingsHealth>();
+
+        Assert.True(policy.Verify);
+        Assert.True(policy.SecretMissing);
+        var problem = Assert.Single(health.Problems);
+        Assert.Equal("Vonage:SignatureSecret", problem.Setting);
+        Assert.True(health.IsDegraded);
     }
+
+    [Fact]
+    public void Verification_can_be_switched_off_locally_and_then_needs_no_secret()
+    {
+        using var services = Services(Configuration(("Vonage:VerifySignatures", "false")));
+
+        var policy = services.GetRequiredService<WebhookSignaturePolicy>();
+
+        Assert.False(policy.Verify);
+        Assert.False(policy.SecretMissing);
+        Assert.Empty(services.GetRequiredService<SettingsHealth>().Problems);
+    }
+
+    [Fact]
+    public void In_azure_switching_verification_off_is_refused_and_named_in_health()
+    {
+        using var services = Services(Configuration(
+            ("Vonage:VerifySignatures", "false"), ("Vonage:SignatureSecret", "a-secret-long-enough-for-hs256-0123456789"),
+            (WebhookSignaturePolicy.AzureSiteNameSetting, "func-calltracking-prod")));
+
+        var policy = services.GetRequiredService<WebhookSignaturePolicy>();
+
+        Assert.True(policy.Verify);
+        Assert.True(policy.SwitchOffRefused);
+        Assert.Equal("Vonage:VerifySignatures", Assert.Single(services.GetRequiredService<SettingsHealth>().Problems).Setting);
+    }
+
+    private static IConfiguration Configuration(params (string Key, string? Value)[] settings) =>
+        new ConfigurationBuilder().AddInMemoryCollection(settings.Select(s => new KeyValuePair<string, string?>(s.Key, s.Value))).Build();
 
     private static ServiceProvider Services(IConfiguration configuration)
     {
         var services = new ServiceCollection();
         services.AddSingleton(configuration);
         services.AddLogging();
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton<SettingsHealth>();
         services.AddVonageWebhookSignatures();
-        return services.BuildServiceProvider();
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true });
     }
 }
 
