@@ -87,7 +87,10 @@ public class DegradedStartTests(DegradedHostFixture host)
         await Task.Delay(500);
         var minutesSinceStart = (int)(DateTimeOffset.UtcNow - host.CreatedAt).TotalMinutes;
         Assert.InRange(Count(), 1, 1 + minutesSinceStart);
-        Assert.Contains("App setting Vonage__SignatureSecret is missing or unusable", host.Log, StringComparison.Ordinal);
+        // The start-up error is logged outside any invocation, which the host drops (as the real host does):
+        // health is where a deployment says what it lacks.
+        Assert.DoesNotContain(host.Log.Split(Environment.NewLine),
+            l => l.StartsWith("Error", StringComparison.Ordinal) && l.Contains("App setting Vonage__SignatureSecret is missing", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -178,7 +178,7 @@ public sealed class WorkerChannel : IFunctionInvoker
         switch (message.ContentCase)
         {
             case StreamingMessage.ContentOneofCase.RpcLog:
-                _log.Write(message.RpcLog);
+                WriteLog(message.RpcLog);
                 return;
             case StreamingMessage.ContentOneofCase.InvocationResponse:
                 Complete(message.RequestId is { Length: > 0 } rid ? rid : message.InvocationResponse.InvocationId, message);
@@ -191,6 +191,24 @@ public sealed class WorkerChannel : IFunctionInvoker
             default:
                 Complete(message.RequestId, message);
                 return;
+        }
+    }
+
+    /// <summary>
+    /// As the real host does (GrpcWorkerChannel.Log): a user log outside a running invocation, such as an app's
+    /// start-up warning, is dropped at Debug; only the worker's own system logs pass. An app that must be heard
+    /// from outside an invocation needs its own channel (health, Application Insights), here as in Azure.
+    /// </summary>
+    private void WriteLog(RpcLog log)
+    {
+        if (log.LogCategory == RpcLog.Types.RpcLogCategory.System || _pending.ContainsKey(log.InvocationId))
+        {
+            _log.Write(log);
+        }
+        else
+        {
+            _logger.LogDebug("Ignoring RpcLog from invocation '{InvocationId}' because there is no matching ScriptInvocationContext: {Message}",
+                log.InvocationId, log.Message);
         }
     }
 
