@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using CallTracking.LocalHost.Functions;
+using CallTracking.LocalHost.Rpc;
 using CallTracking.Tests.Infrastructure;
 using Xunit;
 
@@ -45,6 +47,24 @@ public class FunctionMetadataTests
         Assert.Equal(route, (string?)trigger["route"]);
         Assert.Equal(authLevel, (string?)trigger["authLevel"]);
         Assert.Equal(methods, trigger["methods"]!.AsArray().Select(m => (string?)m).Order().ToArray());
+    }
+
+    [Fact]
+    public void No_function_breaks_a_rule_of_the_Functions_host()
+    {
+        // Each function as the worker reports it to the host: its bindings as raw JSON strings.
+        var functions = JsonNode.Parse(File.ReadAllText(MetadataPath()))!.AsArray().Select(f =>
+        {
+            var metadata = new RpcFunctionMetadata { Name = (string)f!["name"]!, FunctionId = (string)f["name"]! };
+            metadata.RawBindings.AddRange(f["bindings"]!.AsArray().Select(b => b!.ToJsonString()));
+            return metadata;
+        }).ToArray();
+
+        var index = HostFunctionRules.Index(functions);
+
+        Assert.Empty(index.Errors.Select(e => e.ToString()));
+        Assert.Equal(functions.Length, index.Functions.Count);
+        Assert.True(functions.Length >= 20, $"only {functions.Length} functions in functions.metadata");
     }
 
     private static string MetadataPath()

@@ -34,6 +34,17 @@ public class FunctionCatalogTests
     }
 
     [Fact]
+    public void A_blank_route_is_the_function_name_and_a_route_is_not_resolved_from_app_settings()
+    {
+        var blank = FakeWorker.Function("Ping", """{"name":"req","type":"httpTrigger","direction":"In","route":" "}""");
+        var metadata = new RpcFunctionMetadata { Name = "P", FunctionId = "1" };
+        metadata.RawBindings.Add("""{"name":"req","type":"httpTrigger","direction":"In","route":"%Area%/items"}""");
+
+        Assert.Equal("Ping", blank.Http!.Route);
+        Assert.Equal("%Area%/items", FunctionCatalog.Parse(metadata, _ => "resolved").Http!.Route);
+    }
+
+    [Fact]
     public void Queue_trigger_and_multi_output_bindings_are_read()
     {
         var function = FakeWorker.Function("Process",

@@ -40,6 +40,7 @@ public class LocalHostEndToEndTests(FunctionsHostFixture host)
     public void Every_function_the_worker_indexed_was_loaded()
     {
         Assert.Contains(host.Host.Functions, f => f.Name == "Health" && f.Http?.Route == "health");
+        Assert.Empty(host.Host.FunctionErrors.Select(e => e.ToString()));
         Assert.Contains("functions loaded", host.Log, StringComparison.Ordinal);
     }
 }

@@ -41,6 +41,9 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
 
     public IReadOnlyList<FunctionDescriptor> Functions { get; private set; } = [];
 
+    /// <summary>The functions the worker reported that the host refused (see <see cref="HostFunctionRules"/>).</summary>
+    public IReadOnlyList<FunctionError> FunctionErrors { get; private set; } = [];
+
     public HostJson HostJson { get; private set; } = new();
 
     public LocalSettings Settings { get; private set; } = null!;
@@ -144,8 +147,16 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
             throw new NotSupportedException("The worker asks the host to index functions.metadata; this host needs worker indexing (the SDK default).");
         }
 
+        // As the real host: a function breaking one of its rules is in error, and is neither loaded nor served nor pumped.
+        var index = HostFunctionRules.Index(metadataResponse.FunctionMetadataResults);
+        FunctionErrors = index.Errors;
+        foreach (var error in index.Errors)
+        {
+            _logger.LogError(FunctionError.LogTemplate, error.FunctionName, error.Message);
+        }
+
         // One load per function (the worker ignores the collection message), each confirmed before any invocation.
-        var loads = metadataResponse.FunctionMetadataResults.Select(async function =>
+        var loads = index.Functions.Select(async function =>
         {
             var reply = await _channel.RequestAsync(new StreamingMessage
             {

@@ -74,9 +74,11 @@ public static partial class FunctionCatalog
                 triggerType = type;
                 if (string.Equals(type, "httpTrigger", StringComparison.OrdinalIgnoreCase))
                 {
+                    // The host neither resolves %setting% in a route nor keeps a blank one (ScriptHost.ValidateHttpFunction).
+                    var route = GetString(binding, "route");
                     http = new HttpTrigger(
                         name,
-                        Resolve(GetString(binding, "route"), resolveSetting) ?? metadata.Name,
+                        string.IsNullOrWhiteSpace(route) ? metadata.Name : route,
                         GetMethods(binding),
                         ParseAuthLevel(GetString(binding, "authLevel")));
                 }
