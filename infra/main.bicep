@@ -76,6 +76,11 @@ param vonageApiKey string = ''
 param vonageApplicationId string = ''
 
 @description('Caller enrichment provider.')
+@allowed([
+  'Offline'
+  'NumberInsightAdvanced'
+  'IdentityInsights'
+])
 param enrichmentProvider string = 'Offline'
 
 @description('impact.com account SID (appears in API URLs; the auth token is the secret). Empty: not set.')
@@ -84,11 +89,36 @@ param impactAccountSid string = ''
 @description('Mixpanel API host, e.g. https://api-eu.mixpanel.com for EU data residency. Empty: the app default.')
 param mixpanelApiBaseUrl string = ''
 
-// ---- Secrets: stored in Key Vault, referenced from app settings. Empty: the secret is not written ----
+// ---- Scale (Flex Consumption) ----
 
+@description('Most instances the app scales out to. Flex Consumption accepts 40 to 1000.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Memory of each instance, MB (Flex Consumption sizes; CPU grows with it).')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Instances kept warm for the HTTP functions (billed while idle). 0: scale from zero; 1 suits production, see README.')
+@minValue(0)
+@maxValue(40)
+param alwaysReadyHttpInstances int = 0
+
+// ---- Secrets: stored in Key Vault, referenced from app settings ----
+
+// Required, no default: the app refuses to start without it (it verifies every Vonage webhook), so azd prompts
+// for it rather than deploying an app that cannot start.
 @secure()
-@description('Vonage signature secret (verifies signed webhooks).')
-param vonageSignatureSecret string = ''
+@minLength(1)
+@description('Vonage signature secret (Dashboard > API settings; verifies signed webhooks). Written to Key Vault on every provision.')
+param vonageSignatureSecret string
+
+// Optional secrets. Empty: the secret is not written (a value set in the vault directly is kept).
 
 @secure()
 @description('Vonage API secret.')
@@ -231,6 +261,9 @@ module api 'modules/functionapp.bicep' = {
     identityName: identityName
     keyVaultUri: keyVault.outputs.uri
     keyVaultSecretNames: keyVaultSecretNames
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    alwaysReadyHttpInstances: alwaysReadyHttpInstances
     settings: {
       CallTracking__FallbackNumber: fallbackNumber
       CallTracking__UnknownNumberMessage: unknownNumberMessage
@@ -257,5 +290,7 @@ output AZURE_FUNCTION_URL string = api.outputs.url
 output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.uri
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
+// The static website (its $web container) serves fallback-ncco.json, Vonage's fallback answer URL.
+output AZURE_STORAGE_WEB_ENDPOINT string = storage.outputs.webEndpoint
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.applicationInsightsName
 output SERVICE_API_NAME string = api.outputs.name

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using CallTracking.Tests.Infrastructure;
@@ -14,7 +15,14 @@ public static class BicepAppSettings
     public static string MainTemplate => RepositoryPaths.Combine("infra", "main.bicep");
 
     /// <summary>Setting name -> ARM value (a literal, or an expression in brackets for a deployment-time value).</summary>
-    public static async Task<IReadOnlyDictionary<string, string>> SnapshotAsync(IReadOnlyDictionary<string, string> parameters)
+    public static async Task<IReadOnlyDictionary<string, string>> SnapshotAsync(IReadOnlyDictionary<string, string> parameters) =>
+        AppSettingsOf(await TemplateSnapshotAsync(parameters.ToDictionary(p => p.Key, object (p) => p.Value)));
+
+    /// <summary>
+    /// The template evaluated for a parameter set (values: string, int or bool): its predicted resources and outputs.
+    /// Throws, with the CLI's diagnostics, when the parameters are rejected (a missing required one, a value not allowed).
+    /// </summary>
+    public static async Task<JsonElement> TemplateSnapshotAsync(IReadOnlyDictionary<string, object> parameters)
     {
         var directory = Directory.CreateTempSubdirectory("bicep-snapshot-").FullName;
         try
@@ -25,13 +33,13 @@ public static class BicepAppSettings
             var text = new StringBuilder($"using '{template}'\n");
             foreach (var (name, value) in parameters)
             {
-                text.Append($"param {name} = '{value.Replace("\\", "\\\\").Replace("'", "\\'").Replace("${", "\\${")}'\n");
+                text.Append($"param {name} = {BicepLiteral(value)}\n");
             }
 
             await File.WriteAllTextAsync(paramFile, text.ToString());
             var (exitCode, output, errors) = await BicepCli.RunAsync(
                 directory, "snapshot", paramFile, "--mode", "overwrite",
-                "--subscription-id", "00000000-0000-0000-0000-000000000000", "--location", parameters["location"]);
+                "--subscription-id", "00000000-0000-0000-0000-000000000000", "--location", (string)parameters["location"]);
             var snapshotFile = Path.Combine(directory, "coverage.snapshot.json");
             if (exitCode != 0 || !File.Exists(snapshotFile))
             {
@@ -45,13 +53,25 @@ public static class BicepAppSettings
                 throw new InvalidOperationException("bicep snapshot reported diagnostics:\n" + string.Join('\n', diagnostics));
             }
 
-            return AppSettingsOf(snapshot.RootElement);
+            return snapshot.RootElement.Clone();
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
     }
+
+    /// <summary>The one predicted resource of a type (e.g. Microsoft.Web/sites) in a <see cref="TemplateSnapshotAsync"/> result.</summary>
+    public static JsonElement SingleResource(JsonElement snapshot, string type) =>
+        snapshot.GetProperty("predictedResources").EnumerateArray().Single(r => r.GetProperty("type").GetString() == type);
+
+    private static string BicepLiteral(object value) => value switch
+    {
+        string s => $"'{s.Replace("\\", "\\\\").Replace("'", "\\'").Replace("${", "\\${")}'",
+        int i => i.ToString(CultureInfo.InvariantCulture),
+        bool b => b ? "true" : "false",
+        _ => throw new NotSupportedException($"No Bicep literal for {value.GetType()}"),
+    };
 
     private static Dictionary<string, string> AppSettingsOf(JsonElement snapshot)
     {

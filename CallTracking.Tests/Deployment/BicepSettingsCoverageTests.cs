@@ -9,11 +9,15 @@ namespace CallTracking.Tests.Deployment;
 /// <summary>The app settings infra/main.bicep deploys, evaluated offline once per test class for two parameter sets.</summary>
 public sealed class BicepDeploymentFixture : IAsyncLifetime
 {
-    /// <summary>What `azd up` passes when the user sets nothing: every optional parameter at its default.</summary>
+    /// <summary>
+    /// What `azd up` passes when the user sets nothing: every optional parameter at its default, plus the required
+    /// ones azd prompts for (the Vonage signature secret).
+    /// </summary>
     public static readonly IReadOnlyDictionary<string, string> MinimalParameters = new Dictionary<string, string>
     {
         ["environmentName"] = "coverage",
         ["location"] = "eastus",
+        ["vonageSignatureSecret"] = "coverage-signature-secret",
     };
 
     /// <summary>Every optional plain parameter given a realistic value, so conditional settings are deployed too.</summary>

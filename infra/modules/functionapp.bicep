@@ -25,6 +25,7 @@ param keyVaultSecretNames object
 @description('Plain app settings (name -> value). Empty values are left out, so the app keeps its defaults.')
 param settings object = {}
 
+@description('Memory of each instance, MB.')
 @allowed([
   512
   2048
@@ -32,9 +33,15 @@ param settings object = {}
 ])
 param instanceMemoryMB int = 2048
 
+@description('Most instances the app scales out to.')
 @minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 100
+
+@description('Always-ready instances for the HTTP functions (the "http" group); 0 for none.')
+@minValue(0)
+@maxValue(40)
+param alwaysReadyHttpInstances int = 0
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' existing = {
   name: identityName
@@ -92,10 +99,20 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
           }
         }
       }
-      // No always-ready instances: the app scales from zero and costs nothing while no call comes in.
       scaleAndConcurrency: {
         instanceMemoryMB: instanceMemoryMB
         maximumInstanceCount: maximumInstanceCount
+        // 0: scale from zero, nothing billed while no call comes in. N > 0: N instances stay warm for every HTTP
+        // function (answer, event, fallback...), so no caller waits on a cold start. An explicit empty list, not
+        // an omitted one, so lowering the parameter to 0 also removes instances set before.
+        alwaysReady: alwaysReadyHttpInstances > 0
+          ? [
+              {
+                name: 'http'
+                instanceCount: alwaysReadyHttpInstances
+              }
+            ]
+          : []
       }
       runtime: {
         name: 'dotnet-isolated'

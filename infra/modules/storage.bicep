@@ -35,6 +35,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' = {
 
   resource blobs 'blobServices' = {
     name: 'default'
+    properties: {
+      // Static website hosting (container $web, endpoint primaryEndpoints.web) serves Vonage's fallback answer
+      // NCCO (fallback-ncco.json, uploaded by the postdeploy hook), so a caller is still answered when the
+      // function app is down. Files there are served anonymously, read-only (GET/HEAD), whatever
+      // allowBlobPublicAccess says. ARM takes this property from API version 2025-08-01 (2025-06-01 and older
+      // lack it: it was a data-plane setting only). No index document: only the file itself is served.
+      staticWebsite: {
+        enabled: true
+      }
+    }
 
     resource deployment 'containers' = {
       name: deploymentContainerName
@@ -60,3 +70,4 @@ output id string = storage.id
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue
 output tableEndpoint string = storage.properties.primaryEndpoints.table
+output webEndpoint string = storage.properties.primaryEndpoints.web
