@@ -69,6 +69,22 @@ public class HttpMappingTests
     }
 
     [Fact]
+    public async Task A_chunked_body_without_content_length_reaches_the_worker_as_no_body_as_under_the_real_host()
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = "PUT";
+        context.Request.Path = "/api/campaigns/c1";
+        context.Request.Headers.TransferEncoding = "chunked";
+        context.Request.Body = new MemoryStream(Encoding.UTF8.GetBytes("""{"name":"Spring"}"""));
+
+        var invocation = await HttpMapping.CreateInvocationAsync(context, Campaign, CancellationToken.None);
+
+        var http = Assert.Single(invocation.InputData).Data.Http;
+        Assert.Null(http.Body);
+        Assert.Equal("chunked", http.NullableHeaders["transfer-encoding"].Value);
+    }
+
+    [Fact]
     public async Task Response_status_headers_and_body_are_written_back()
     {
         var http = new RpcHttp { StatusCode = "201", Body = new TypedData { Bytes = ByteString.CopyFromUtf8("""{"id":"c1"}""") } };

@@ -183,29 +183,21 @@ public static class HttpMapping
         return options;
     }
 
+    /// <summary>
+    /// As the real host (GrpcMessageConversionExtensions.ToRpcHttp: <c>request.ContentLength &gt; 0</c>), only a body
+    /// with a Content-Length reaches the worker: a chunked body arrives as no body at all, in Azure as here.
+    /// </summary>
     private static async ValueTask<ByteString?> ReadBodyAsync(HttpRequest request, CancellationToken cancellationToken)
     {
-        if (request.ContentLength is { } length)
-        {
-            if (length == 0)
-            {
-                return null;
-            }
-
-            var buffer = new byte[length];
-            await request.Body.ReadExactlyAsync(buffer, cancellationToken);
-            // The buffer is ours alone from here on, so protobuf may use it without a copy.
-            return UnsafeByteOperations.UnsafeWrap(buffer);
-        }
-
-        if (!request.Headers.ContainsKey(HeaderNames.TransferEncoding))
+        if (request.ContentLength is not { } length || length <= 0)
         {
             return null;
         }
 
-        using var copy = new MemoryStream();
-        await request.Body.CopyToAsync(copy, cancellationToken);
-        return copy.Length == 0 ? null : UnsafeByteOperations.UnsafeWrap(copy.ToArray());
+        var buffer = new byte[length];
+        await request.Body.ReadExactlyAsync(buffer, cancellationToken);
+        // The buffer is ours alone from here on, so protobuf may use it without a copy.
+        return UnsafeByteOperations.UnsafeWrap(buffer);
     }
 
     private static string LowerCase(string name)
