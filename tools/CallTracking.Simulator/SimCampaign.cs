@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -64,12 +65,34 @@ public static class CampaignSource
         return campaigns;
     }
 
-    public static async Task<IReadOnlyList<SimCampaign>> LoadAsync(string fileOrFetch, HttpClient http, CancellationToken cancellationToken)
+    /// <summary>The header Azure Functions (and the local host with --require-keys) read a function key from.</summary>
+    public const string FunctionKeyHeader = "x-functions-key";
+
+    /// <param name="functionKey">Sent as <see cref="FunctionKeyHeader"/> with the listing (a function-level endpoint); never printed.</param>
+    /// <exception cref="InvalidOperationException">The listing failed; the message says what to do (it never holds the key).</exception>
+    public static async Task<IReadOnlyList<SimCampaign>> LoadAsync(string fileOrFetch, HttpClient http, string? functionKey,
+        CancellationToken cancellationToken)
     {
         if (string.Equals(fileOrFetch, "fetch", StringComparison.OrdinalIgnoreCase))
         {
-            using var response = await http.GetAsync(new Uri("api/campaigns", UriKind.Relative), cancellationToken);
+            using var request = new HttpRequestMessage(HttpMethod.Get, new Uri("api/campaigns", UriKind.Relative));
+            if (functionKey is not null)
+            {
+                request.Headers.Add(FunctionKeyHeader, functionKey);
+            }
+
+            using var response = await http.SendAsync(request, cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
+            {
+                throw new InvalidOperationException($"GET /api/campaigns answered {(int)response.StatusCode} {response.StatusCode}: "
+                    + (functionKey is null
+                        ? "the app requires a function key; pass --function-key or set " + SimulatorArguments.FunctionKeyVariable + "."
+                        : "the function key was not accepted; pass --function-key or set " + SimulatorArguments.FunctionKeyVariable
+                          + " to a key of this app (Azure: az functionapp keys list).")
+                    + " Or read campaigns from a file with --campaigns <file>.");
+            }
+
             if (!response.IsSuccessStatusCode)
             {
                 throw new InvalidOperationException($"GET /api/campaigns returned {(int)response.StatusCode}: {body}");

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace CallTracking.Simulator;
 
@@ -11,7 +12,7 @@ public sealed record SimulatorArguments
         dotnet run --project tools/CallTracking.Simulator -- --base-url http://127.0.0.1:7071 --calls 500 --rate 20 \
             --signature-secret <secret> [--api-key <key>] [--application-id <id>] [--seed 42] [--duplicates 0.1] \
             [--shuffle 0.2] [--summary <file>] [--campaigns <file>|fetch] [--concurrency 32] [--event-rate <req/s>] \
-            [--recording-base-url <url>] [--quiet]
+            [--recording-base-url <url>] [--function-key <key>] [--quiet]
 
           --base-url            Where CallTracking runs (loopback for local runs).
           --calls               Number of calls (default 100).
@@ -25,7 +26,11 @@ public sealed record SimulatorArguments
           --campaigns           Campaign JSON file (our campaign shape), or "fetch" for GET /api/campaigns (default).
           --concurrency         Calls in flight at once (default 32).
           --event-rate          Benchmark: open-loop, every request on its own slot at this many requests/s.
+          --function-key        Function key for GET /api/campaigns on a host that enforces keys (Azure, or the local
+                                host with --require-keys); or env CALLTRACKING_FUNCTION_KEY. Sent as x-functions-key.
         """;
+
+    public const string FunctionKeyVariable = "CALLTRACKING_FUNCTION_KEY";
 
     public required Uri BaseUrl { get; init; }
 
@@ -56,6 +61,19 @@ public sealed record SimulatorArguments
     public string RecordingBaseUrl { get; init; } = "https://api-us.nexmo.com/v1/files/";
 
     public bool Quiet { get; init; }
+
+    /// <summary>Sent as <c>x-functions-key</c> on the function-level requests (the campaign listing); null when none.</summary>
+    public string? FunctionKey { get; init; }
+
+    /// <summary>The record's printout without the secrets (the default one would print them).</summary>
+    private bool PrintMembers(StringBuilder builder)
+    {
+        builder.Append(CultureInfo.InvariantCulture, $"BaseUrl = {BaseUrl}, Calls = {Calls}, Rate = {Rate}, SignatureSecret = ***, ApiKey = {ApiKey}, ")
+            .Append(CultureInfo.InvariantCulture, $"ApplicationId = {ApplicationId}, Seed = {Seed}, Duplicates = {Duplicates}, Shuffle = {Shuffle}, ")
+            .Append(CultureInfo.InvariantCulture, $"SummaryFile = {SummaryFile}, Campaigns = {Campaigns}, Concurrency = {Concurrency}, EventRate = {EventRate}, ")
+            .Append(CultureInfo.InvariantCulture, $"RecordingBaseUrl = {RecordingBaseUrl}, Quiet = {Quiet}, FunctionKey = {(FunctionKey is null ? "(none)" : "***")}");
+        return true;
+    }
 
     /// <exception cref="ArgumentException">With a message naming the bad option.</exception>
     public static SimulatorArguments Parse(IReadOnlyList<string> args, Func<string, string?>? environment = null)
@@ -94,6 +112,7 @@ public sealed record SimulatorArguments
         {
             "--base-url", "--calls", "--rate", "--signature-secret", "--api-key", "--application-id", "--seed", "--duplicates",
             "--shuffle", "--summary", "--campaigns", "--concurrency", "--event-rate", "--recording-base-url",
+            "--function-key",
         };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
@@ -129,7 +148,19 @@ public sealed record SimulatorArguments
             EventRate = values.ContainsKey("--event-rate") ? Double("--event-rate", 0, 0.01, 1_000_000) : null,
             RecordingBaseUrl = values.GetValueOrDefault("--recording-base-url") ?? "https://api-us.nexmo.com/v1/files/",
             Quiet = flags.Contains("--quiet"),
+            FunctionKey = FunctionKeyOption(),
         };
+
+        // The flag wins; an empty flag is a mistake (e.g. an unset shell variable), not a request to use the environment.
+        string? FunctionKeyOption()
+        {
+            if (values.TryGetValue("--function-key", out var flag))
+            {
+                return string.IsNullOrWhiteSpace(flag) ? throw new ArgumentException("--function-key needs a value.") : flag.Trim();
+            }
+
+            return environment(FunctionKeyVariable) is { } variable && !string.IsNullOrWhiteSpace(variable) ? variable.Trim() : null;
+        }
 
         int Int(string name, int fallback, int min, int max) =>
             !values.TryGetValue(name, out var text) ? fallback

@@ -17,7 +17,7 @@ public static class SimulatorRun
 
     public static async Task<SimulationSummary> RunAsync(SimulatorArguments arguments, HttpClient http, CancellationToken cancellationToken)
     {
-        var campaigns = await CampaignSource.LoadAsync(arguments.Campaigns, http, cancellationToken);
+        var campaigns = await CampaignSource.LoadAsync(arguments.Campaigns, http, arguments.FunctionKey, cancellationToken);
         var calls = new ScenarioGenerator(new GeneratorOptions
         {
             Seed = arguments.Seed,

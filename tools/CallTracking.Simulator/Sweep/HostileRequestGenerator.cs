@@ -8,7 +8,8 @@ namespace CallTracking.Simulator.Sweep;
 /// wrong types, missing fields, injection strings (SQL, OData filters, quotes), unicode and control characters,
 /// forged, replayed and expired webhook signatures, path tricks and bad reporting parameters.
 /// Every id a request carries contains <see cref="Marker"/>, so a test can search storage for anything that leaked.
-/// None of these requests is acceptable input: the expectation is always a 4xx problem (or a safe NCCO).
+/// None of these requests is acceptable input: the expectation is always a 4xx problem (or a safe NCCO). They may be
+/// sent concurrently and in any order: no request can create what another's expectation depends on (see CampaignAdmin).
 /// </summary>
 public sealed class HostileRequestGenerator(VonageRequestSigner signer, string marker, string? existingCampaignId = null)
 {
@@ -313,39 +314,59 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
 
     // ---------- /api/campaigns ----------
 
+    /// <remarks>
+    /// The sweep sends its requests concurrently, in any order, so no request's expected answer may depend on another
+    /// having run first. Every campaign write therefore carries its own campaign ids and tracking numbers, shared with
+    /// no other request, and no read (GET, DELETE, stats) targets an id that a write carries: were a write wrongly
+    /// accepted, it could otherwise turn a read's 404 into a 200, or make an import fail only because another request
+    /// already held its number. And only hostile writes are sent: input the app rightly accepts (a legal id, the right
+    /// type) is not part of a bad-input sweep.
+    /// </remarks>
     private IEnumerable<HostileRequest> CampaignAdmin()
     {
         HostileRequest Json(string name, HttpMethod method, string path, byte[] body, bool routeMayNotMatch = false) =>
             new(name, "campaigns", method, path, body, "application/json", null, SweepExpectation.Problem) { RouteMayNotMatch = routeMayNotMatch };
 
+        var ids = 0;
+        var numbers = 0;
+        string NewId(string label) => Id($"{label}{++ids}");
+        string NewNumber() => TrackingNumber(numbers++);
+        Dictionary<string, object?> Valid(string label) => ValidCampaign(NewId(label), NewNumber());
+        static byte[] Body(object value) => JsonSerializer.SerializeToUtf8Bytes(value);
+
         foreach (var (name, body) in BrokenJson())
         {
             yield return Json("import json: " + name, HttpMethod.Post, "api/campaigns/import", body);
-            yield return Json("put json: " + name, HttpMethod.Put, $"api/campaigns/{Id("put")}", body);
+            yield return Json("put json: " + name, HttpMethod.Put, $"api/campaigns/{NewId("put")}", body);
         }
 
-        var valid = ValidCampaign(Id("ok"), "+442079460" + (Math.Abs(marker.GetHashCode(StringComparison.Ordinal)) % 900 + 100));
-        foreach (var field in valid.Keys.ToList())
+        foreach (var field in ValidCampaign("", "").Keys)
         {
-            var missing = valid.Where(p => p.Key != field).ToDictionary(p => p.Key, p => p.Value);
             if (field is "id" or "name" or "trackingNumber" or "agentNumber")
             {
                 // With a second, valid campaign in the same import: all or nothing.
                 yield return Json($"import missing {field}", HttpMethod.Post, "api/campaigns/import",
-                    JsonSerializer.SerializeToUtf8Bytes(new object[] { ValidCampaign(Id("pair"), "+442079460998"), missing }));
-                yield return Json($"put missing {field}", HttpMethod.Put, $"api/campaigns/{Id("miss")}", JsonSerializer.SerializeToUtf8Bytes(missing));
+                    Body(new object[] { Valid("pair"), Without(Valid("miss"), field) }));
+                if (field != "id")
+                {
+                    // (A PUT without "id" takes the route's: valid input, so not sent.) The body's id matches the route,
+                    // so the missing field is the only fault.
+                    var put = Valid("miss");
+                    yield return Json($"put missing {field}", HttpMethod.Put, $"api/campaigns/{put["id"]}", Body(Without(put, field)));
+                }
             }
 
             foreach (var (typeName, value) in WrongTypes())
             {
-                if (field is "isActive" or "recordCalls" or "whisperText" && typeName is "null" or "empty")
+                if ((field is "isActive" or "recordCalls" or "whisperText" && typeName is "null" or "empty")
+                    || (field is "isActive" or "recordCalls" && typeName == "bool"))
                 {
-                    continue; // legitimately optional
+                    continue; // legitimately optional, or the right type
                 }
 
-                var changed = new Dictionary<string, object?>(valid) { [field] = value };
-                yield return Json($"import {field} as {typeName}", HttpMethod.Post, "api/campaigns/import",
-                    JsonSerializer.SerializeToUtf8Bytes(new object[] { ValidCampaign(Id("pair2"), "+442079460997"), changed }));
+                var changed = Valid("type");
+                changed[field] = value;
+                yield return Json($"import {field} as {typeName}", HttpMethod.Post, "api/campaigns/import", Body(new object[] { Valid("pair"), changed }));
             }
         }
 
@@ -353,15 +374,15 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
         {
             foreach (var field in new[] { "id", "trackingNumber", "agentNumber", "fallbackNumber" })
             {
-                var value = field == "id" ? Id("i") + injection : injection;
-                if (field != "id" && value.Length == 0)
+                var changed = Valid("inj");
+                var value = field == "id" ? changed["id"] + injection : injection;
+                if (field == "id" ? IsLegalCampaignId(value.Trim()) : value.Length == 0 || (field == "fallbackNumber" && string.IsNullOrWhiteSpace(value)))
                 {
-                    continue;
+                    continue; // a legal id (the validator trims it), or no number (a blank fallbackNumber is none: it is optional)
                 }
 
-                var changed = new Dictionary<string, object?>(valid) { [field] = value };
-                yield return Json($"import {field} = {Describe(injection)}", HttpMethod.Post, "api/campaigns/import",
-                    JsonSerializer.SerializeToUtf8Bytes(new object[] { changed }));
+                changed[field] = value;
+                yield return Json($"import {field} = {Describe(injection)}", HttpMethod.Post, "api/campaigns/import", Body(new object[] { changed }));
             }
         }
 
@@ -374,41 +395,77 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
                      ("close before open", new { timeZone = "Europe/London", windows = new[] { new { day = "Monday", open = "17:00", close = "09:00" } } }),
                  })
         {
-            var changed = new Dictionary<string, object?>(valid) { ["businessHours"] = hours };
-            yield return Json("import business hours: " + name, HttpMethod.Post, "api/campaigns/import", JsonSerializer.SerializeToUtf8Bytes(new object[] { changed }));
+            var changed = Valid("hours");
+            changed["businessHours"] = hours;
+            yield return Json("import business hours: " + name, HttpMethod.Post, "api/campaigns/import", Body(new object[] { changed }));
         }
 
+        // Numbers that are not numbers: too many campaigns and every one invalid, without using up the number block.
         yield return Json("import 5 MB of campaigns", HttpMethod.Post, "api/campaigns/import", Encoding.UTF8.GetBytes(
             "[" + string.Join(",", Enumerable.Range(0, 40_000).Select(i => JsonSerializer.Serialize(ValidCampaign($"{marker}-bulk-{i}", "x" + i)))) + "]"));
-        yield return Json("import duplicate ids", HttpMethod.Post, "api/campaigns/import", JsonSerializer.SerializeToUtf8Bytes(new object[]
-        {
-            ValidCampaign(Id("dup"), "+442079460995"), ValidCampaign(Id("dup"), "+442079460994"),
-        }));
-        yield return Json("import one number twice", HttpMethod.Post, "api/campaigns/import", JsonSerializer.SerializeToUtf8Bytes(new object[]
-        {
-            ValidCampaign(Id("n1"), "+442079460993"), ValidCampaign(Id("n2"), "+442079460993"),
-        }));
-        yield return Json("put id differs from route", HttpMethod.Put, $"api/campaigns/{Id("route")}", JsonSerializer.SerializeToUtf8Bytes(ValidCampaign(Id("body"), "+442079460992")));
+        var duplicate = NewId("dup");
+        yield return Json("import duplicate ids", HttpMethod.Post, "api/campaigns/import",
+            Body(new object[] { ValidCampaign(duplicate, NewNumber()), ValidCampaign(duplicate, NewNumber()) }));
+        var shared = NewNumber();
+        yield return Json("import one number twice", HttpMethod.Post, "api/campaigns/import",
+            Body(new object[] { ValidCampaign(NewId("n"), shared), ValidCampaign(NewId("n"), shared) }));
+        yield return Json("put id differs from route", HttpMethod.Put, $"api/campaigns/{NewId("route")}", Body(Valid("body")));
 
         foreach (var trick in PathTricks)
         {
-            var id = trick.Length > 100 ? trick : marker + trick;
+            var id = TrickId(trick);
             var routeMayNotMatch = trick.Contains("%2F", StringComparison.OrdinalIgnoreCase) || trick.Contains("%5C", StringComparison.OrdinalIgnoreCase)
                 || trick.StartsWith('.') || trick.StartsWith("%2e", StringComparison.OrdinalIgnoreCase) || trick.Contains("%00", StringComparison.Ordinal)
                 || trick.Contains("%3F", StringComparison.OrdinalIgnoreCase) || trick.Contains("%23", StringComparison.OrdinalIgnoreCase)
                 || trick.Contains("%0", StringComparison.Ordinal) || trick.Length > 1000 || trick.StartsWith("%C0", StringComparison.Ordinal) || trick == "%20";
+            // GET and DELETE of an id no request can create: 404 (or 400) whatever ran before.
             yield return new HostileRequest($"get {trick[..Math.Min(40, trick.Length)]}", "campaigns", HttpMethod.Get, "api/campaigns/" + id, null, null, null,
                 SweepExpectation.Problem)
             { RouteMayNotMatch = routeMayNotMatch, ServerMayRefuse = trick.Length > 1000 };
             yield return new HostileRequest($"delete {trick[..Math.Min(40, trick.Length)]}", "campaigns", HttpMethod.Delete, "api/campaigns/" + id, null, null, null,
                 SweepExpectation.Problem)
             { RouteMayNotMatch = routeMayNotMatch, ServerMayRefuse = trick.Length > 1000 };
-            yield return new HostileRequest($"put {trick[..Math.Min(40, trick.Length)]}", "campaigns", HttpMethod.Put, "api/campaigns/" + id,
-                JsonSerializer.SerializeToUtf8Bytes(ValidCampaign(Uri.UnescapeDataString(id), "+442079460991")), "application/json", null,
-                SweepExpectation.Problem)
+
+            // The PUT gets an id of its own. A trick that leaves the id legal ("trailing-": the id rule allows a trailing
+            // '-') is no bad input for a PUT with a valid body: that is a create, so it is not sent.
+            var putId = TrickId(trick, $"-put{++ids}"); // numbered: two tricks may decode alike ("..%2F..", "%2e%2e%2f%2e%2e")
+            if (IsLegalCampaignId(Uri.UnescapeDataString(putId)))
+            {
+                continue;
+            }
+
+            yield return new HostileRequest($"put {trick[..Math.Min(40, trick.Length)]}", "campaigns", HttpMethod.Put, "api/campaigns/" + putId,
+                Body(ValidCampaign(Uri.UnescapeDataString(putId), NewNumber())), "application/json", null, SweepExpectation.Problem)
             { RouteMayNotMatch = routeMayNotMatch, ServerMayRefuse = trick.Length > 1000 };
         }
     }
+
+    private static Dictionary<string, object?> Without(Dictionary<string, object?> campaign, string field) =>
+        campaign.Where(p => p.Key != field).ToDictionary(p => p.Key, p => p.Value);
+
+    /// <summary>
+    /// The <c>{id}</c> segment for a path trick: the marker (with <paramref name="tag"/>) and the trick, which keeps its
+    /// place when it is about the id's start ("-leading"); a trick too long to be an id anyway is sent without the marker.
+    /// </summary>
+    private string TrickId(string trick, string tag = "") =>
+        trick.Length > 100 ? tag.TrimStart('-') + trick
+        : trick.StartsWith('-') ? trick + marker + tag
+        : marker + tag + trick;
+
+    /// <summary>
+    /// The sweep's own tracking numbers, one per use: +44 20 7946 0200-0998 (Ofcom's drama range). 0000-0199 are left
+    /// to the caller (the sweep test's seed campaign) and 0999 is the number the call-control requests dial.
+    /// </summary>
+    private static string TrackingNumber(int index) =>
+        index < 799 ? "+442079460" + (200 + index).ToString(System.Globalization.CultureInfo.InvariantCulture)
+        : throw new InvalidOperationException("The sweep ran out of tracking numbers; widen the block.");
+
+    /// <summary>
+    /// CampaignValidator's id rule (1-64 of a-z, 0-9 and '-', not starting with '-'). An id it accepts is no bad input;
+    /// HostileRequestGeneratorTests checks the two agree.
+    /// </summary>
+    internal static bool IsLegalCampaignId(string id) =>
+        id.Length is >= 1 and <= 64 && id[0] != '-' && id.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9') or '-');
 
     private static Dictionary<string, object?> ValidCampaign(string id, string trackingNumber) => new()
     {
@@ -529,7 +586,7 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
                 || trick.StartsWith('.') || trick.StartsWith("%2e", StringComparison.OrdinalIgnoreCase) || trick.Contains("%0", StringComparison.Ordinal)
                 || trick.Contains("%3F", StringComparison.OrdinalIgnoreCase) || trick.Contains("%23", StringComparison.OrdinalIgnoreCase)
                 || trick.Length > 1000 || trick.StartsWith("%C0", StringComparison.Ordinal) || trick == "%20";
-            var id = trick.Length > 100 ? trick : marker + trick;
+            var id = TrickId(trick);
             yield return Get("stats", $"campaign id {trick[..Math.Min(40, trick.Length)]}", $"api/campaigns/{id}/stats",
                 routeMayNotMatch: routeMayNotMatch, tooBig: trick.Length > 1000);
             yield return Get("deliveries", $"call id {trick[..Math.Min(40, trick.Length)]}", $"api/calls/{id}/deliveries",

@@ -1,0 +1,69 @@
+using CallTracking.Simulator;
+using Xunit;
+
+namespace CallTracking.Tests.Simulator;
+
+public class SimulatorArgumentsTests
+{
+    private static readonly string[] Required = ["--base-url", "http://127.0.0.1:7071", "--signature-secret", "sig-secret"];
+
+    private static SimulatorArguments Parse(IEnumerable<string> extra, Dictionary<string, string>? environment = null) =>
+        SimulatorArguments.Parse([.. Required, .. extra], name => environment?.GetValueOrDefault(name));
+
+    [Fact]
+    public void Function_key_comes_from_the_flag()
+    {
+        Assert.Equal("flag-key", Parse(["--function-key", "flag-key"]).FunctionKey);
+    }
+
+    [Fact]
+    public void Function_key_falls_back_to_the_environment()
+    {
+        var arguments = Parse([], new() { [SimulatorArguments.FunctionKeyVariable] = "env-key" });
+
+        Assert.Equal("CALLTRACKING_FUNCTION_KEY", SimulatorArguments.FunctionKeyVariable);
+        Assert.Equal("env-key", arguments.FunctionKey);
+    }
+
+    [Fact]
+    public void The_flag_wins_over_the_environment()
+    {
+        var arguments = Parse(["--function-key", "flag-key"], new() { [SimulatorArguments.FunctionKeyVariable] = "env-key" });
+
+        Assert.Equal("flag-key", arguments.FunctionKey);
+    }
+
+    [Fact]
+    public void No_key_anywhere_is_none_and_a_blank_variable_counts_as_unset()
+    {
+        Assert.Null(Parse([]).FunctionKey);
+        Assert.Null(Parse([], new() { [SimulatorArguments.FunctionKeyVariable] = "  " }).FunctionKey);
+    }
+
+    [Fact]
+    public void An_empty_flag_is_an_error_not_a_silent_fallback()
+    {
+        var error = Assert.Throws<ArgumentException>(() => Parse(["--function-key", ""], new() { [SimulatorArguments.FunctionKeyVariable] = "env-key" }));
+
+        Assert.Equal("--function-key needs a value.", error.Message);
+        Assert.Throws<ArgumentException>(() => Parse(["--function-key"]));
+    }
+
+    [Fact]
+    public void The_printout_holds_neither_the_key_nor_the_signature_secret()
+    {
+        var text = Parse(["--function-key", "flag-key-1234", "--calls", "7"]).ToString();
+
+        Assert.Contains("Calls = 7", text, StringComparison.Ordinal);
+        Assert.Contains("FunctionKey = ***", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("flag-key-1234", text, StringComparison.Ordinal);
+        Assert.DoesNotContain("sig-secret", text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Usage_documents_the_flag_and_the_variable()
+    {
+        Assert.Contains("--function-key", SimulatorArguments.Usage, StringComparison.Ordinal);
+        Assert.Contains("CALLTRACKING_FUNCTION_KEY", SimulatorArguments.Usage, StringComparison.Ordinal);
+    }
+}
