@@ -6,13 +6,12 @@ using CallTracking.Functions.Common;
 namespace CallTracking.Functions.Calls;
 
 /// <summary>Point reads and ETag-conditional writes of <see cref="CallRecord"/> rows.</summary>
-public sealed class CallStore(TableServiceClient tableService, StorageInitializer initializer)
+public sealed class CallStore(TableServiceClient tableService)
 {
     private readonly TableClient _table = tableService.GetTableClient(StorageNames.CallsTable);
 
     public async Task<CallRecord?> GetAsync(string callId, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var row = await _table.GetEntityIfExistsAsync<CallRecord>(callId, CallRecord.RowKeyValue, cancellationToken: cancellationToken);
         return row.HasValue ? row.Value : null;
     }
@@ -20,7 +19,6 @@ public sealed class CallStore(TableServiceClient tableService, StorageInitialize
     /// <summary>Inserts a new call; false when it already exists (a retried webhook).</summary>
     public async Task<bool> TryAddAsync(CallRecord call, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         try
         {
             var response = await _table.AddEntityAsync(call, cancellationToken);

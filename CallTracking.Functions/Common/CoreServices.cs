@@ -15,7 +15,6 @@ public static class CoreServices
         services.AddSingleton<SettingsHealth>();
         services.AddHostedService(sp => sp.GetRequiredService<SettingsHealth>());
         services.AddStorageClients();
-        services.AddSingleton<StorageInitializer>();
         services.AddHostedService<StorageInitializerService>();
         return services;
     }

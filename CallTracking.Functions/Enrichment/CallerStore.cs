@@ -33,7 +33,7 @@ public sealed record CachedEnrichment(
 /// call is counted exactly once however often it is processed, with no bound on the number of calls.
 /// Roaming and reachability are never stored (some jurisdictions forbid persisting them).
 /// </summary>
-public sealed partial class CallerStore(TableServiceClient tableService, StorageInitializer initializer)
+public sealed partial class CallerStore(TableServiceClient tableService)
 {
     public const string ProfileRowKey = "profile";
     private const string CallRowPrefix = "call|";
@@ -50,7 +50,6 @@ public sealed partial class CallerStore(TableServiceClient tableService, Storage
 
     public async Task<CallerProfile?> GetAsync(string caller, CancellationToken ct)
     {
-        await initializer.EnsureCreatedAsync(ct);
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(caller, ProfileRowKey, cancellationToken: ct);
         return row.HasValue ? ToProfile(row.Value!) : null;
     }
@@ -58,7 +57,6 @@ public sealed partial class CallerStore(TableServiceClient tableService, Storage
     /// <summary>Writes only the enrichment columns (merge), leaving the profile columns to their own updates.</summary>
     public async Task SaveEnrichmentAsync(string caller, CachedEnrichment enrichment, CancellationToken ct)
     {
-        await initializer.EnsureCreatedAsync(ct);
         // One JSON column, replaced whole, so a field the new answer lacks cannot survive from an older one.
         var row = new TableEntity(caller, ProfileRowKey)
         {
@@ -74,7 +72,6 @@ public sealed partial class CallerStore(TableServiceClient tableService, Storage
     /// </summary>
     public async Task<bool> RecordCallAsync(string caller, string callId, DateTimeOffset at, CancellationToken ct)
     {
-        await initializer.EnsureCreatedAsync(ct);
         var callRowKey = CallRowKey(callId);
         for (var attempt = 1; ; attempt++)
         {

@@ -46,7 +46,6 @@ public sealed class CampaignReportWriter(ReportStore store, ILogger<CampaignRepo
     /// <summary>Applies <paramref name="entry"/>; false when exactly this entry was already applied.</summary>
     public async Task<bool> ApplyAsync(CallEntry entry, CancellationToken cancellationToken)
     {
-        await store.EnsureCreatedAsync(cancellationToken);
         var pending = new PendingEntry(entry);
         bool startLoop;
         PartitionQueue queue;

@@ -35,7 +35,6 @@ public sealed class ReportRebuilder(
 
     public async Task<RebuildResult> RebuildAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
-        await store.EnsureCreatedAsync(cancellationToken);
         var fromHour = FloorHour(from);
         var toHour = FloorHour(to) == to ? to : FloorHour(to).AddHours(1);
 
