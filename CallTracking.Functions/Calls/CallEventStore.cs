@@ -12,7 +12,7 @@ namespace CallTracking.Functions.Calls;
 /// stats can be recomputed. The RowKey is derived from the event itself (Vonage timestamp, leg uuid, status),
 /// so a retried or duplicated event is one row.
 /// </summary>
-public sealed class CallEventStore(TableServiceClient tableService, StorageInitializer initializer, TimeProvider time)
+public sealed class CallEventStore(TableServiceClient tableService, TimeProvider time)
 {
     /// <summary>A Table string property holds 64 KiB (32K UTF-16 chars); Vonage payloads are far smaller.</summary>
     public const int MaxBodyChars = 30_000;
@@ -33,7 +33,6 @@ public sealed class CallEventStore(TableServiceClient tableService, StorageIniti
     /// <summary>Stores the event; false when the same event was stored before.</summary>
     public async Task<bool> TryAddAsync(VonageEvent e, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var text = Encoding.UTF8.GetString(body.Span);
         var truncated = text.Length > MaxBodyChars;
         var entity = new TableEntity(e.ConversationUuid, RowKeyOf(e, body.Span))
@@ -62,7 +61,6 @@ public sealed class CallEventStore(TableServiceClient tableService, StorageIniti
     /// <summary>The stored events of one call, in time order.</summary>
     public async Task<IReadOnlyList<TableEntity>> ListAsync(string callId, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var rows = new List<TableEntity>();
         await foreach (var row in _table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {callId}"), cancellationToken: cancellationToken))
         {

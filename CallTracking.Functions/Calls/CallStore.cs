@@ -6,13 +6,12 @@ using CallTracking.Functions.Common;
 namespace CallTracking.Functions.Calls;
 
 /// <summary>Point reads and ETag-conditional writes of <see cref="CallRecord"/> rows.</summary>
-public sealed class CallStore(TableServiceClient tableService, StorageInitializer initializer)
+public sealed class CallStore(TableServiceClient tableService, OptimisticConcurrency concurrency)
 {
     private readonly TableClient _table = tableService.GetTableClient(StorageNames.CallsTable);
 
     public async Task<CallRecord?> GetAsync(string callId, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var row = await _table.GetEntityIfExistsAsync<CallRecord>(callId, CallRecord.RowKeyValue, cancellationToken: cancellationToken);
         return row.HasValue ? row.Value : null;
     }
@@ -20,7 +19,6 @@ public sealed class CallStore(TableServiceClient tableService, StorageInitialize
     /// <summary>Inserts a new call; false when it already exists (a retried webhook).</summary>
     public async Task<bool> TryAddAsync(CallRecord call, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         try
         {
             var response = await _table.AddEntityAsync(call, cancellationToken);
@@ -45,7 +43,7 @@ public sealed class CallStore(TableServiceClient tableService, StorageInitialize
             call.ETag = response.Headers.ETag ?? default;
             return true;
         }
-        catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+        catch (RequestFailedException ex) when (OptimisticConcurrency.IsLostRace(ex))
         {
             return false;
         }
@@ -55,27 +53,17 @@ public sealed class CallStore(TableServiceClient tableService, StorageInitialize
     /// Reads the call (or starts a new one), applies <paramref name="change"/> and writes it back with an
     /// ETag condition, retrying on lost races. <paramref name="change"/> returns false when there is nothing to write.
     /// </summary>
-    public async Task<CallRecord> UpdateAsync(string callId, Func<CallRecord, bool> change, CancellationToken cancellationToken = default)
-    {
-        for (var attempt = 0; ; attempt++)
+    public Task<CallRecord> UpdateAsync(string callId, Func<CallRecord, bool> change, CancellationToken cancellationToken = default) =>
+        concurrency.RunAsync($"Call {callId}", async ct =>
         {
-            var existing = await GetAsync(callId, cancellationToken);
+            var existing = await GetAsync(callId, ct);
             var call = existing ?? new CallRecord { PartitionKey = callId };
             if (!change(call))
             {
-                return call;
+                return Attempt.Done(call);
             }
 
-            var written = existing is null ? await TryAddAsync(call, cancellationToken) : await TryReplaceAsync(call, cancellationToken);
-            if (written)
-            {
-                return call;
-            }
-
-            if (attempt >= 20)
-            {
-                throw new InvalidOperationException($"Call {callId} kept changing under concurrent updates.");
-            }
-        }
-    }
+            var written = existing is null ? await TryAddAsync(call, ct) : await TryReplaceAsync(call, ct);
+            return written ? Attempt.Done(call) : Attempt<CallRecord>.LostRace();
+        }, cancellationToken);
 }

@@ -12,7 +12,7 @@ namespace CallTracking.Functions.Campaigns;
 /// at most one campaign without a read-then-write race. The number row carries a copy of the
 /// campaign, so the answer path is a single point read.
 /// </summary>
-public sealed class CampaignStore(TableServiceClient tableService, StorageInitializer initializer)
+public sealed class CampaignStore(TableServiceClient tableService)
 {
     internal const string Partition = "campaign";
     private const string IdPrefix = "id|";
@@ -26,7 +26,6 @@ public sealed class CampaignStore(TableServiceClient tableService, StorageInitia
 
     public async Task<Campaign?> GetAsync(string id, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, IdKey(id), cancellationToken: cancellationToken);
         return row.HasValue ? Deserialize(row.Value!) : null;
     }
@@ -34,14 +33,12 @@ public sealed class CampaignStore(TableServiceClient tableService, StorageInitia
     /// <summary>The campaign that owns <paramref name="trackingNumber"/> (E.164 with '+'), or null.</summary>
     public async Task<Campaign?> FindByTrackingNumberAsync(string trackingNumber, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, NumberKey(trackingNumber), cancellationToken: cancellationToken);
         return row.HasValue ? Deserialize(row.Value!) : null;
     }
 
     public async Task<IReadOnlyList<Campaign>> ListAsync(CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var campaigns = new List<Campaign>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {Partition} and RowKey ge {IdPrefix} and RowKey lt {"id}"}");
         await foreach (var row in _table.QueryAsync<TableEntity>(filter, cancellationToken: cancellationToken))
@@ -60,7 +57,6 @@ public sealed class CampaignStore(TableServiceClient tableService, StorageInitia
     public async Task<IReadOnlyList<(Campaign Campaign, bool Created)>> SaveAsync(
         IReadOnlyList<Campaign> campaigns, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var results = new List<(Campaign, bool)>();
         var actions = new List<TableTransactionAction>();
         var owners = new List<Campaign>();
@@ -116,7 +112,6 @@ public sealed class CampaignStore(TableServiceClient tableService, StorageInitia
     /// <summary>Deletes the campaign and frees its tracking number, atomically. False when it did not exist.</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var existing = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, IdKey(id), cancellationToken: cancellationToken);
         if (!existing.HasValue)
         {

@@ -4,7 +4,7 @@ namespace CallTracking.Functions.Common;
 
 public static class CoreServices
 {
-    /// <summary>Options, storage clients and table/queue creation shared by every feature.</summary>
+    /// <summary>Options, storage clients, table/queue creation and the optimistic-concurrency policy shared by every feature.</summary>
     public static IServiceCollection AddCallTrackingCore(this IServiceCollection services)
     {
         services.AddOptions<CallTrackingOptions>()
@@ -15,8 +15,9 @@ public static class CoreServices
         services.AddSingleton<SettingsHealth>();
         services.AddHostedService(sp => sp.GetRequiredService<SettingsHealth>());
         services.AddStorageClients();
-        services.AddSingleton<StorageInitializer>();
         services.AddHostedService<StorageInitializerService>();
+        // Back-off runs on real time, not on the TimeProvider service (see OptimisticConcurrency).
+        services.AddSingleton(new OptimisticConcurrency(TimeProvider.System));
         return services;
     }
 }

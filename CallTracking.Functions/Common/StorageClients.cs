@@ -16,8 +16,9 @@ namespace CallTracking.Functions.Common;
 public static class StorageClients
 {
     /// <summary>
-    /// Registers <see cref="TableServiceClient"/> and <see cref="QueueServiceClient"/> once, as singletons, and
-    /// validates the storage settings at start-up (a missing setting stops the app with its name, not on first use).
+    /// Registers <see cref="TableServiceClient"/> and <see cref="QueueServiceClient"/> once, as singletons, with the
+    /// <see cref="StorageInitializer"/> that creates their tables and queues (and recreates a missing one on demand),
+    /// and validates the storage settings at start-up (a missing setting stops the app with its name, not on first use).
     /// </summary>
     public static IServiceCollection AddStorageClients(this IServiceCollection services)
     {
@@ -25,8 +26,12 @@ public static class StorageClients
             .Configure<IConfiguration>((settings, configuration) => settings.Load(configuration))
             .ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<StorageConnectionSettings>, StorageConnectionSettingsValidator>());
-        services.AddSingleton(sp => CreateTableServiceClient(sp.GetRequiredService<IOptions<StorageConnectionSettings>>().Value));
-        services.AddSingleton(sp => CreateQueueServiceClient(sp.GetRequiredService<IOptions<StorageConnectionSettings>>().Value));
+        services.AddSingleton<StorageInitializer>();
+        services.AddSingleton(sp => new MissingStorageRecovery(sp.GetRequiredService<StorageInitializer>));
+        services.AddSingleton(sp => CreateTableServiceClient(
+            sp.GetRequiredService<IOptions<StorageConnectionSettings>>().Value, sp.GetRequiredService<MissingStorageRecovery>()));
+        services.AddSingleton(sp => CreateQueueServiceClient(
+            sp.GetRequiredService<IOptions<StorageConnectionSettings>>().Value, sp.GetRequiredService<MissingStorageRecovery>()));
         return services;
     }
 
@@ -36,15 +41,30 @@ public static class StorageClients
     public static QueueServiceClient CreateQueueServiceClient(IConfiguration configuration) =>
         CreateQueueServiceClient(StorageConnectionSettings.From(configuration));
 
-    public static TableServiceClient CreateTableServiceClient(StorageConnectionSettings connection) =>
-        connection.ConnectionString is { } cs
-            ? new TableServiceClient(cs)
-            : new TableServiceClient(connection.RequireUri(StorageConnectionSettings.TableServiceUriKey), connection.TokenCredential);
+    /// <param name="recovery">Recreates a missing table on demand; the app's registered client always has it.</param>
+    public static TableServiceClient CreateTableServiceClient(StorageConnectionSettings connection, MissingStorageRecovery? recovery = null)
+    {
+        var options = new TableClientOptions();
+        if (recovery is not null)
+        {
+            options.AddPolicy(recovery, HttpPipelinePosition.PerCall);
+        }
 
-    public static QueueServiceClient CreateQueueServiceClient(StorageConnectionSettings connection)
+        return connection.ConnectionString is { } cs
+            ? new TableServiceClient(cs, options)
+            : new TableServiceClient(connection.RequireUri(StorageConnectionSettings.TableServiceUriKey), connection.TokenCredential, options);
+    }
+
+    /// <param name="recovery">Recreates a missing queue on demand; the app's registered client always has it.</param>
+    public static QueueServiceClient CreateQueueServiceClient(StorageConnectionSettings connection, MissingStorageRecovery? recovery = null)
     {
         // The Functions queue trigger expects base64 message bodies (host.json messageEncoding).
         var options = new QueueClientOptions { MessageEncoding = QueueMessageEncoding.Base64 };
+        if (recovery is not null)
+        {
+            options.AddPolicy(recovery, HttpPipelinePosition.PerCall);
+        }
+
         return connection.ConnectionString is { } cs
             ? new QueueServiceClient(cs, options)
             : new QueueServiceClient(connection.RequireUri(StorageConnectionSettings.QueueServiceUriKey), connection.TokenCredential, options);

@@ -3,19 +3,60 @@ using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Common;
 
-/// <summary>Starts table and queue creation at start-up without delaying the worker's readiness.</summary>
-public sealed class StorageInitializerService(StorageInitializer initializer, ILogger<StorageInitializerService> logger) : BackgroundService
+/// <summary>
+/// Creates the tables and queues before the worker serves its first invocation, without letting a storage outage
+/// stop the app. The host calls every <see cref="IHostedLifecycleService.StartingAsync"/> before any
+/// <see cref="IHostedService.StartAsync"/>, and the Functions worker connects to the host (and so receives
+/// invocations) in its own hosted service's StartAsync: creation in StartingAsync therefore comes first. It waits
+/// at most <see cref="StartupBudget"/>; if storage is down the worker starts anyway (health, the answer path's
+/// fallback) and creation is retried in the background until it succeeds, while
+/// <see cref="MissingStorageRecovery"/> covers any request that gets there first.
+/// </summary>
+public sealed class StorageInitializerService(StorageInitializer initializer, ILogger<StorageInitializerService> logger)
+    : BackgroundService, IHostedLifecycleService
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>How long start-up waits for storage: healthy storage answers in milliseconds, and waiting longer only delays the worker.</summary>
+    public static readonly TimeSpan StartupBudget = TimeSpan.FromSeconds(5);
+
+    public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
+
+    public static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(15);
+
+    public async Task StartingAsync(CancellationToken cancellationToken)
     {
+        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        budget.CancelAfter(StartupBudget);
         try
         {
-            await initializer.EnsureCreatedAsync(stoppingToken);
+            await initializer.EnsureCreatedAsync(budget.Token);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
         {
-            // Not fatal: each store retries creation on first use; the answer path falls back safely.
-            logger.LogWarning(ex, "Could not create tables and queues at start-up; will retry on first use");
+            // Not fatal: retried in the background (ExecuteAsync), and on demand by the requests that need storage.
+            logger.LogWarning(ex, "Could not create tables and queues within {Budget} s of start-up; retrying in the background",
+                StartupBudget.TotalSeconds);
         }
     }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        for (var delay = FirstRetryDelay; !initializer.IsCreated; delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay)
+        {
+            try
+            {
+                await initializer.EnsureCreatedAsync(stoppingToken);
+            }
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning(ex, "Could not create tables and queues; retrying in {Delay} s", delay.TotalSeconds);
+                await Task.Delay(delay, stoppingToken);
+            }
+        }
+    }
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Azure;
@@ -33,7 +32,7 @@ public sealed record CachedEnrichment(
 /// call is counted exactly once however often it is processed, with no bound on the number of calls.
 /// Roaming and reachability are never stored (some jurisdictions forbid persisting them).
 /// </summary>
-public sealed partial class CallerStore(TableServiceClient tableService, StorageInitializer initializer)
+public sealed partial class CallerStore(TableServiceClient tableService, OptimisticConcurrency concurrency)
 {
     public const string ProfileRowKey = "profile";
     private const string CallRowPrefix = "call|";
@@ -50,7 +49,6 @@ public sealed partial class CallerStore(TableServiceClient tableService, Storage
 
     public async Task<CallerProfile?> GetAsync(string caller, CancellationToken ct)
     {
-        await initializer.EnsureCreatedAsync(ct);
         var row = await _table.GetEntityIfExistsAsync<TableEntity>(caller, ProfileRowKey, cancellationToken: ct);
         return row.HasValue ? ToProfile(row.Value!) : null;
     }
@@ -58,7 +56,6 @@ public sealed partial class CallerStore(TableServiceClient tableService, Storage
     /// <summary>Writes only the enrichment columns (merge), leaving the profile columns to their own updates.</summary>
     public async Task SaveEnrichmentAsync(string caller, CachedEnrichment enrichment, CancellationToken ct)
     {
-        await initializer.EnsureCreatedAsync(ct);
         // One JSON column, replaced whole, so a field the new answer lacks cannot survive from an older one.
         var row = new TableEntity(caller, ProfileRowKey)
         {
@@ -72,13 +69,12 @@ public sealed partial class CallerStore(TableServiceClient tableService, Storage
     /// first call (the stored answer when the call was already counted). Concurrent calls each count:
     /// the profile update is ETag-conditional and retried on a lost race.
     /// </summary>
-    public async Task<bool> RecordCallAsync(string caller, string callId, DateTimeOffset at, CancellationToken ct)
+    public Task<bool> RecordCallAsync(string caller, string callId, DateTimeOffset at, CancellationToken ct)
     {
-        await initializer.EnsureCreatedAsync(ct);
         var callRowKey = CallRowKey(callId);
-        for (var attempt = 1; ; attempt++)
+        return concurrency.RunAsync($"The profile of {E164.Mask(caller)}", async token =>
         {
-            var read = await _table.GetEntityIfExistsAsync<TableEntity>(caller, ProfileRowKey, cancellationToken: ct);
+            var read = await _table.GetEntityIfExistsAsync<TableEntity>(caller, ProfileRowKey, cancellationToken: token);
             var profile = read.HasValue ? read.Value : null;
             var count = profile?.GetInt32("CallCount") ?? 0;
             var first = count == 0;
@@ -107,27 +103,17 @@ public sealed partial class CallerStore(TableServiceClient tableService, Storage
 
             try
             {
-                await _table.SubmitTransactionAsync(actions, ct);
-                return first;
+                await _table.SubmitTransactionAsync(actions, token);
+                return Attempt.Done(first);
             }
-            catch (RequestFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound)
+            catch (RequestFailedException ex) when (OptimisticConcurrency.IsLostRace(ex))
             {
                 // Either this call was already counted (its row exists: return the answer given then),
                 // or another call changed the profile since we read it: re-read and re-apply.
-                var counted = await _table.GetEntityIfExistsAsync<TableEntity>(caller, callRowKey, cancellationToken: ct);
-                if (counted.HasValue)
-                {
-                    return counted.Value!.GetBoolean("FirstCall") ?? false;
-                }
-
-                if (attempt >= 50)
-                {
-                    throw new InvalidOperationException($"The profile of {E164.Mask(caller)} kept changing under concurrent updates.", ex);
-                }
-
-                await Task.Delay(Random.Shared.Next(1, 10 * Math.Min(attempt, 10)), ct);
+                var counted = await _table.GetEntityIfExistsAsync<TableEntity>(caller, callRowKey, cancellationToken: token);
+                return counted.HasValue ? Attempt.Done(counted.Value!.GetBoolean("FirstCall") ?? false) : Attempt<bool>.LostRace(ex);
             }
-        }
+        }, ct);
     }
 
     private static CallerProfile ToProfile(TableEntity row)

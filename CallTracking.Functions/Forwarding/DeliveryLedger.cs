@@ -6,14 +6,13 @@ using CallTracking.Functions.Common;
 namespace CallTracking.Functions.Forwarding;
 
 /// <summary>The per-call, per-sink delivery ledger in table <c>Deliveries</c>.</summary>
-public sealed class DeliveryLedger(TableServiceClient tableService, StorageInitializer initializer)
+public sealed class DeliveryLedger(TableServiceClient tableService)
 {
     private readonly TableClient _table = tableService.GetTableClient(StorageNames.DeliveriesTable);
 
     /// <summary>Every sink's row for the call (one partition query).</summary>
     public async Task<IReadOnlyList<DeliveryRecord>> GetAsync(string callId, CancellationToken cancellationToken = default)
     {
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var rows = new List<DeliveryRecord>();
         var filter = TableClient.CreateQueryFilter($"PartitionKey eq {callId}");
         await foreach (var row in _table.QueryAsync<DeliveryRecord>(filter, cancellationToken: cancellationToken))
@@ -35,7 +34,6 @@ public sealed class DeliveryLedger(TableServiceClient tableService, StorageIniti
             return true;
         }
 
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var actions = rows.Select(row => row.ETag == default
             ? new TableTransactionAction(TableTransactionActionType.Add, row)
             : new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, row.ETag)).ToList();

@@ -12,7 +12,7 @@ namespace CallTracking.Functions.Forwarding;
 /// call's): <c>calls-completed</c> or <c>calls-watchdog</c>. The processor and the watchdog are idempotent and the
 /// delivery ledger remembers what each sink already has, so a replayed call only goes to the sinks that still need it.
 /// </summary>
-public sealed class PoisonReplayer(QueueServiceClient queues, StorageInitializer initializer, ILogger<PoisonReplayer> logger)
+public sealed class PoisonReplayer(QueueServiceClient queues, ILogger<PoisonReplayer> logger)
 {
     /// <summary>Upper bound per request, so one call of the admin endpoint stays short.</summary>
     public const int MaxMessagesPerReplay = 5000;
@@ -32,7 +32,6 @@ public sealed class PoisonReplayer(QueueServiceClient queues, StorageInitializer
             throw new ArgumentOutOfRangeException(nameof(queue), queue, "Not a replayable queue.");
         }
 
-        await initializer.EnsureCreatedAsync(cancellationToken);
         var poisonName = StorageNames.PoisonQueue(queue);
         var poison = queues.GetQueueClient(poisonName);
         var target = queues.GetQueueClient(queue);

@@ -293,7 +293,6 @@ public sealed class CallRecordsService(
 
     private async Task<Dictionary<string, string?>> CampaignNamesAsync(CallQuery query, CancellationToken cancellationToken)
     {
-        await store.EnsureCreatedAsync(cancellationToken);
         if (query.CampaignId is { } id)
         {
             if (id == ReportKeys.Unassigned)

@@ -1,7 +1,6 @@
-using System.Net;
-using Azure;
 using Azure.Data.Tables;
 using CallTracking.Functions.Calls;
+using CallTracking.Functions.Common;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Reporting;
@@ -20,15 +19,8 @@ namespace CallTracking.Functions.Reporting;
 /// handled by re-reading and re-applying the whole batch.
 /// </para>
 /// </summary>
-public sealed class CampaignReportWriter(ReportStore store, ILogger<CampaignReportWriter> logger) : IProcessedCallObserver
+public sealed class CampaignReportWriter(ReportStore store, OptimisticConcurrency concurrency, ILogger<CampaignReportWriter> logger) : IProcessedCallObserver
 {
-    private const int MaxAttempts = 30;
-
-    // An entity-group transaction holds at most 100 actions and 4 MB. A call takes up to 3 (marker, projection, the
-    // old projection's delete); aggregate rows are the big ones (a month row with its sketch is tens of KB).
-    private const int MaxActions = 100;
-    private const int MaxAggregateRows = 24;
-
     private readonly Dictionary<string, PartitionQueue> _queues = new(StringComparer.Ordinal);
 
     public async Task OnCallProcessedAsync(CallRecord call, CancellationToken ct)
@@ -46,7 +38,6 @@ public sealed class CampaignReportWriter(ReportStore store, ILogger<CampaignRepo
     /// <summary>Applies <paramref name="entry"/>; false when exactly this entry was already applied.</summary>
     public async Task<bool> ApplyAsync(CallEntry entry, CancellationToken cancellationToken)
     {
-        await store.EnsureCreatedAsync(cancellationToken);
         var pending = new PendingEntry(entry);
         bool startLoop;
         PartitionQueue queue;
@@ -136,138 +127,43 @@ public sealed class CampaignReportWriter(ReportStore store, ILogger<CampaignRepo
     }
 
     /// <summary>
-    /// Commits a prefix of <paramref name="batch"/> in one transaction, completes those entries, and returns how many
-    /// it took (at least one). Throws when the transaction fails for good; nothing of the batch is then written.
+    /// Commits a prefix of <paramref name="batch"/> in one transaction (<see cref="ReportCommitPlanner"/>), completes
+    /// those entries, and returns how many it took (at least one). When another instance (or the rebuild) changed a
+    /// marker or an aggregate row first, it reads and plans again. Throws when the transaction fails for good;
+    /// nothing of the batch is then written.
     /// </summary>
     private async Task<int> CommitAsync(string partition, List<PendingEntry> batch)
     {
-        for (var attempt = 1; ; attempt++)
+        var entries = batch.ConvertAll(p => p.Entry);
+        // Not cancellable: the batch serves several callers, each of which stops waiting with its own token.
+        var plan = await concurrency.RunAsync($"The reports of campaign {partition}", async _ =>
         {
-            // What each call had applied before this batch (its marker row), read once per call.
-            var callIds = batch.Select(p => p.Entry.CallId).Distinct(StringComparer.Ordinal).ToList();
-            var markerRows = await Task.WhenAll(callIds.Select(id => store.GetAsync(partition, ReportKeys.IndexKey(id), CancellationToken.None)));
-            var calls = new Dictionary<string, CallState>(StringComparer.Ordinal);
-            for (var i = 0; i < callIds.Count; i++)
+            var markers = await ReadAsync(partition, entries.Select(e => e.CallId), ReportKeys.IndexKey);
+            var aggregateRows = await ReadAsync(partition, ReportCommitPlanner.Take(entries, markers).AggregateKeys, key => key);
+            var plan = ReportCommitPlanner.Plan(partition, entries, markers, aggregateRows);
+            if (plan.Actions.Count > 0)
             {
-                calls[callIds[i]] = new CallState(markerRows[i], markerRows[i] is { } row ? CallEntry.FromIndexRow(row) : null);
+                await store.Table.SubmitTransactionAsync(plan.Actions, CancellationToken.None);
             }
 
-            // The prefix of the batch that fits in one transaction. Entries are applied in order, so a second entry
-            // for the same call sees the first one as its previous.
-            var taken = 0;
-            var touchedCalls = new HashSet<string>(StringComparer.Ordinal);
-            var aggregateKeys = new HashSet<string>(StringComparer.Ordinal);
-            var simulated = calls.ToDictionary(c => c.Key, c => c.Value.Applied, StringComparer.Ordinal);
-            foreach (var pending in batch)
-            {
-                var entry = pending.Entry;
-                var previous = simulated[entry.CallId];
-                var keys = previous == entry ? [] : AggregateKeys(previous).Concat(AggregateKeys(entry)).ToList();
-                var newCall = touchedCalls.Contains(entry.CallId) ? 0 : 1;
-                var newKeys = keys.Count(k => !aggregateKeys.Contains(k));
-                var rows = aggregateKeys.Count + newKeys;
-                if (taken > 0 && (rows > MaxAggregateRows || (3 * (touchedCalls.Count + newCall)) + rows > MaxActions))
-                {
-                    break;
-                }
+            return Attempt.Done(plan);
+        }, CancellationToken.None);
 
-                touchedCalls.Add(entry.CallId);
-                aggregateKeys.UnionWith(keys);
-                simulated[entry.CallId] = entry;
-                taken++;
-            }
-
-            var keyList = aggregateKeys.ToList();
-            var read = await Task.WhenAll(keyList.Select(key => store.GetAsync(partition, key, CancellationToken.None)));
-            var aggregates = new Dictionary<string, (HourAggregate Aggregate, ETag? ETag)>(StringComparer.Ordinal);
-            for (var i = 0; i < keyList.Count; i++)
-            {
-                aggregates[keyList[i]] = read[i] is { } row ? (HourAggregate.FromEntity(row), row.ETag) : (ReportKeys.NewAggregate(keyList[i]), null);
-            }
-
-            var changed = new bool[taken];
-            for (var i = 0; i < taken; i++)
-            {
-                var entry = batch[i].Entry;
-                var state = calls[entry.CallId];
-                if (state.Current == entry)
-                {
-                    continue; // exactly this was applied already (by a redelivery, another instance, or earlier in the batch)
-                }
-
-                if (state.Current is { } previous)
-                {
-                    foreach (var key in AggregateKeys(previous))
-                    {
-                        aggregates[key].Aggregate.Apply(previous, -1);
-                    }
-                }
-
-                foreach (var key in AggregateKeys(entry))
-                {
-                    aggregates[key].Aggregate.Apply(entry, +1);
-                }
-
-                state.Current = entry;
-                changed[i] = true;
-            }
-
-            var actions = new List<TableTransactionAction>();
-            foreach (var state in calls.Values.Where(s => s.Current is not null && s.Current != s.Applied))
-            {
-                var entry = state.Current!;
-                actions.Add(state.MarkerRow is null
-                    ? new(TableTransactionActionType.Add, entry.ToIndexRow())
-                    : new(TableTransactionActionType.UpdateReplace, entry.ToIndexRow(), state.MarkerRow.ETag));
-                if (state.Applied is { } old && old.CallKey != entry.CallKey)
-                {
-                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, old.CallKey), ETag.All));
-                }
-
-                actions.Add(new(TableTransactionActionType.UpsertReplace, entry.ToProjectionRow()));
-            }
-
-            foreach (var (key, (aggregate, etag)) in aggregates)
-            {
-                if (etag is null && aggregate.IsEmpty)
-                {
-                    continue; // a call moved in and out of a new row within the batch
-                }
-
-                actions.Add(etag is null
-                    ? new(TableTransactionActionType.Add, aggregate.ToEntity(partition, key))
-                    : aggregate.IsEmpty
-                        ? new(TableTransactionActionType.Delete, new TableEntity(partition, key), etag.Value)
-                        : new(TableTransactionActionType.UpdateReplace, aggregate.ToEntity(partition, key), etag.Value));
-            }
-
-            try
-            {
-                if (actions.Count > 0)
-                {
-                    await store.Table.SubmitTransactionAsync(actions, CancellationToken.None);
-                }
-
-                for (var i = 0; i < taken; i++)
-                {
-                    batch[i].Result.TrySetResult(changed[i]);
-                }
-
-                return taken;
-            }
-            catch (TableTransactionFailedException ex) when (IsRace(ex.Status) && attempt < MaxAttempts)
-            {
-                // Another instance (or the rebuild) changed a marker or an aggregate row first: read again and re-apply.
-                await Task.Delay(Random.Shared.Next(0, 5 * Math.Min(attempt, 20)));
-            }
+        for (var i = 0; i < plan.Taken; i++)
+        {
+            batch[i].Result.TrySetResult(plan.Changed[i]);
         }
+
+        return plan.Taken;
     }
 
-    private static IEnumerable<string> AggregateKeys(CallEntry? entry) =>
-        entry is null ? [] : [entry.HourKey, entry.DayKey, entry.MonthKey];
-
-    private static bool IsRace(int status) =>
-        status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound;
+    /// <summary>The rows of <paramref name="ids"/> (row key <paramref name="rowKey"/>(id)) by id, null where missing, read concurrently.</summary>
+    private async Task<Dictionary<string, TableEntity?>> ReadAsync(string partition, IEnumerable<string> ids, Func<string, string> rowKey)
+    {
+        var distinct = ids.Distinct(StringComparer.Ordinal).ToList();
+        var rows = await Task.WhenAll(distinct.Select(id => store.GetAsync(partition, rowKey(id), CancellationToken.None)));
+        return distinct.Zip(rows).ToDictionary(r => r.First, r => r.Second, StringComparer.Ordinal);
+    }
 
     private sealed class PartitionQueue(string partition)
     {
@@ -283,15 +179,5 @@ public sealed class CampaignReportWriter(ReportStore store, ILogger<CampaignRepo
         public CallEntry Entry { get; } = entry;
 
         public TaskCompletionSource<bool> Result { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-    }
-
-    /// <summary>A call's marker as read (<see cref="Applied"/>) and what the batch has applied for it so far.</summary>
-    private sealed class CallState(TableEntity? markerRow, CallEntry? applied)
-    {
-        public TableEntity? MarkerRow { get; } = markerRow;
-
-        public CallEntry? Applied { get; } = applied;
-
-        public CallEntry? Current { get; set; } = applied;
     }
 }

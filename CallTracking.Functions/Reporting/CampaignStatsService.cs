@@ -54,7 +54,6 @@ public sealed class CampaignStatsService(ReportStore store, CampaignStore campai
     /// </summary>
     private async Task<RangeReport> ReadAsync(string campaignId, ReportRange range, CancellationToken cancellationToken)
     {
-        await store.EnsureCreatedAsync(cancellationToken);
         var report = RangeReport.Empty(range);
         var firstDay = CeilingDay(report.From);
         var lastDay = FloorDay(report.To);

@@ -29,13 +29,13 @@ public sealed class ReportRebuilder(
     ReportStore store,
     CampaignStore campaigns,
     CallStore calls,
+    OptimisticConcurrency concurrency,
     ILogger<ReportRebuilder> logger)
 {
     private readonly TableClient _ledger = tableService.GetTableClient(StorageNames.CallsTable);
 
     public async Task<RebuildResult> RebuildAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
-        await store.EnsureCreatedAsync(cancellationToken);
         var fromHour = FloorHour(from);
         var toHour = FloorHour(to) == to ? to : FloorHour(to).AddHours(1);
 
@@ -114,22 +114,23 @@ public sealed class ReportRebuilder(
         return new RebuildResult(fromHour, toHour, scanned, inRange, rewritten, byCampaign.Count);
     }
 
-    private async Task RebuildHourAsync(string partition, string hourKey, Dictionary<string, CallEntry> ledgerEntries, CancellationToken cancellationToken)
+    private Task RebuildHourAsync(string partition, string hourKey, Dictionary<string, CallEntry> ledgerEntries, CancellationToken cancellationToken)
     {
         var hourStart = ReportKeys.HourOf(hourKey);
-        for (var attempt = 1; ; attempt++)
+        // A lost race means the processor applied a call to this hour meanwhile: recompute the hour.
+        return concurrency.RunAsync($"Hour {hourKey} of campaign {partition}", async ct =>
         {
-            var hourRow = await store.GetAsync(partition, hourKey, cancellationToken);
+            var hourRow = await store.GetAsync(partition, hourKey, ct);
             var entries = new Dictionary<string, CallEntry>(ledgerEntries, StringComparer.Ordinal);
             var stale = new List<string>();
 
             // Calls applied meanwhile (or missed by the scan) are in the projection: take them from the ledger too.
-            await foreach (var row in store.QueryCallsAsync(partition, hourStart, hourStart.AddHours(1), null, null, 1000, cancellationToken))
+            await foreach (var row in store.QueryCallsAsync(partition, hourStart, hourStart.AddHours(1), null, null, 1000, ct))
             {
                 var callId = ReportKeys.CallIdOf(row.RowKey);
                 if (!entries.ContainsKey(callId))
                 {
-                    var call = await calls.GetAsync(callId, cancellationToken);
+                    var call = await calls.GetAsync(callId, ct);
                     if (call is not null && CallEntry.From(call) is { } entry && entry.CampaignId == partition && entry.HourKey == hourKey)
                     {
                         entries[callId] = entry;
@@ -157,7 +158,7 @@ public sealed class ReportRebuilder(
                 var callId = ReportKeys.CallIdOf(key);
                 if (!entries.ContainsKey(callId))
                 {
-                    var index = await store.GetAsync(partition, ReportKeys.IndexKey(callId), cancellationToken);
+                    var index = await store.GetAsync(partition, ReportKeys.IndexKey(callId), ct);
                     if (index?.GetString("CallKey") == key)
                     {
                         actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partition, ReportKeys.IndexKey(callId)), index.ETag));
@@ -168,29 +169,12 @@ public sealed class ReportRebuilder(
             // Projection and marker rows are idempotent upserts; only the hour row needs the ETag guard, last.
             foreach (var chunk in actions.Chunk(100))
             {
-                await SubmitIgnoringMissingAsync(chunk, cancellationToken);
+                await SubmitIgnoringMissingAsync(chunk, ct);
             }
 
-            TableTransactionAction? hourAction = hourRow is null
-                ? aggregate.IsEmpty ? null : new(TableTransactionActionType.Add, aggregate.ToEntity(partition, hourKey))
-                : aggregate.IsEmpty
-                    ? new(TableTransactionActionType.Delete, new TableEntity(partition, hourKey), hourRow.ETag)
-                    : new(TableTransactionActionType.UpdateReplace, aggregate.ToEntity(partition, hourKey), hourRow.ETag);
-            if (hourAction is null)
-            {
-                return;
-            }
-
-            try
-            {
-                await store.Table.SubmitTransactionAsync([hourAction], cancellationToken);
-                return;
-            }
-            catch (TableTransactionFailedException ex) when (IsRace(ex.Status) && attempt < 30)
-            {
-                // The processor applied a call to this hour meanwhile: recompute the hour.
-            }
-        }
+            await SubmitGuardedAsync(partition, hourKey, hourRow, aggregate, ct);
+            return Attempt.Done(true);
+        }, cancellationToken);
     }
 
     /// <summary>
@@ -198,41 +182,42 @@ public sealed class ReportRebuilder(
     /// changes an hour, its day and its month in one transaction, so if the rollup row is unchanged between our read
     /// and our write, the rows we summed were current.
     /// </summary>
-    private async Task RebuildRollupAsync(string partition, string rollupKey, CancellationToken cancellationToken)
+    private Task RebuildRollupAsync(string partition, string rollupKey, CancellationToken cancellationToken)
     {
         var isMonth = rollupKey.StartsWith(ReportKeys.MonthPrefix, StringComparison.Ordinal);
         var start = ReportKeys.BucketStart(rollupKey);
-        for (var attempt = 1; ; attempt++)
+        return concurrency.RunAsync($"Rollup {rollupKey} of campaign {partition}", async ct =>
         {
-            var rollupRow = await store.GetAsync(partition, rollupKey, cancellationToken);
+            var rollupRow = await store.GetAsync(partition, rollupKey, ct);
             var rollup = ReportKeys.NewAggregate(rollupKey);
             var parts = isMonth
-                ? store.QueryDaysAsync(partition, start, start.AddMonths(1), cancellationToken)
-                : store.QueryHoursAsync(partition, start, start.AddDays(1), cancellationToken);
+                ? store.QueryDaysAsync(partition, start, start.AddMonths(1), ct)
+                : store.QueryHoursAsync(partition, start, start.AddDays(1), ct);
             await foreach (var row in parts)
             {
                 var partStart = ReportKeys.BucketStart(row.RowKey);
                 rollup.Add(HourAggregate.FromEntity(row), isMonth ? HourAggregate.QuartersPerDay * (partStart.Day - 1) : 4 * partStart.Hour);
             }
 
-            TableTransactionAction? action = rollupRow is null
-                ? rollup.IsEmpty ? null : new(TableTransactionActionType.Add, rollup.ToEntity(partition, rollupKey))
-                : rollup.IsEmpty
-                    ? new(TableTransactionActionType.Delete, new TableEntity(partition, rollupKey), rollupRow.ETag)
-                    : new(TableTransactionActionType.UpdateReplace, rollup.ToEntity(partition, rollupKey), rollupRow.ETag);
-            if (action is null)
-            {
-                return;
-            }
+            await SubmitGuardedAsync(partition, rollupKey, rollupRow, rollup, ct);
+            return Attempt.Done(true);
+        }, cancellationToken);
+    }
 
-            try
-            {
-                await store.Table.SubmitTransactionAsync([action], cancellationToken);
-                return;
-            }
-            catch (TableTransactionFailedException ex) when (IsRace(ex.Status) && attempt < 30)
-            {
-            }
+    /// <summary>
+    /// Writes <paramref name="aggregate"/> as row <paramref name="key"/> only if that row is still as read
+    /// (<paramref name="read"/>, null when it did not exist): added, replaced, or deleted when empty. A lost race throws.
+    /// </summary>
+    private async Task SubmitGuardedAsync(string partition, string key, TableEntity? read, HourAggregate aggregate, CancellationToken cancellationToken)
+    {
+        TableTransactionAction? action = read is null
+            ? aggregate.IsEmpty ? null : new(TableTransactionActionType.Add, aggregate.ToEntity(partition, key))
+            : aggregate.IsEmpty
+                ? new(TableTransactionActionType.Delete, new TableEntity(partition, key), read.ETag)
+                : new(TableTransactionActionType.UpdateReplace, aggregate.ToEntity(partition, key), read.ETag);
+        if (action is not null)
+        {
+            await store.Table.SubmitTransactionAsync([action], cancellationToken);
         }
     }
 
@@ -257,9 +242,6 @@ public sealed class ReportRebuilder(
             }
         }
     }
-
-    private static bool IsRace(int status) =>
-        status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed or (int)HttpStatusCode.NotFound;
 
     private static DateTimeOffset FloorMonth(DateTimeOffset instant) =>
         new(instant.UtcDateTime.Year, instant.UtcDateTime.Month, 1, 0, 0, 0, TimeSpan.Zero);

@@ -14,11 +14,9 @@ namespace CallTracking.Functions.Reporting;
 /// <item><c>i|&lt;call id&gt;</c>: what was applied for the call (idempotency marker).</item>
 /// </list>
 /// </summary>
-public sealed class ReportStore(TableServiceClient tableService, StorageInitializer initializer)
+public sealed class ReportStore(TableServiceClient tableService)
 {
     public TableClient Table { get; } = tableService.GetTableClient(StorageNames.CampaignStatsTable);
-
-    public Task EnsureCreatedAsync(CancellationToken cancellationToken) => initializer.EnsureCreatedAsync(cancellationToken);
 
     public async Task<TableEntity?> GetAsync(string partitionKey, string rowKey, CancellationToken cancellationToken)
     {

@@ -67,6 +67,8 @@ public class CampaignDirectoryTests(AzuriteFixture azurite)
             options.AddPolicy(counter, HttpPipelinePosition.PerCall);
             return new TableServiceClient(azurite.ConnectionString, options);
         }));
+        // This client lacks the app's missing-table recovery: create the tables as start-up does.
+        await services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
         var store = services.GetRequiredService<CampaignStore>();
         var directory = services.GetRequiredService<CampaignDirectory>();
         var campaign = NewCampaign();

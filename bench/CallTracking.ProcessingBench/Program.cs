@@ -3,6 +3,7 @@ using System.Globalization;
 using Azure.Data.Tables;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
 using CallTracking.ProcessingBench;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -39,6 +40,8 @@ try
         s.AddSingleton(new TableServiceClient(azurite.ConnectionString, options));
     });
 
+    // The bench's own TableServiceClient lacks the app's missing-table recovery: create the tables as start-up does.
+    await services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
     var campaign = new Campaign
     {
         Id = "bench",
@@ -69,7 +72,7 @@ try
             }
         });
 
-    await ProcessAsync(await CreateCallsAsync(200)); // warm-up: JIT, connection pools, table creation
+    await ProcessAsync(await CreateCallsAsync(200)); // warm-up: JIT, connection pools
     var ids = await CreateCallsAsync(calls);
     var requestsBefore = stub.Requests.Count;
     counter.Reset();
