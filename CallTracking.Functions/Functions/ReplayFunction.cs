@@ -19,16 +19,15 @@ public sealed class ReplayFunction(PoisonReplayer replayer)
         var queue = req.Query["queue"] ?? StorageNames.CallsCompletedQueue;
         if (!PoisonReplayer.ReplayableQueues.Contains(queue, StringComparer.Ordinal))
         {
-            return await req.ProblemAsync(Problem.BadRequest("queue", $"Must be one of: {string.Join(", ", PoisonReplayer.ReplayableQueues)}."));
+            throw new ValidationException("queue", $"Must be one of: {string.Join(", ", PoisonReplayer.ReplayableQueues)}.");
         }
 
         var callId = req.Query["call"];
         if (callId is not null && !DeliveryReport.IsValidCallId(callId))
         {
-            return await req.ProblemAsync(Problem.BadRequest("call", "Must be a call id (1–100 letters, digits, '-' or '_')."));
+            throw new ValidationException("call", "Must be a call id (1–100 letters, digits, '-' or '_').");
         }
 
-        var result = await replayer.ReplayAsync(queue, callId, cancellationToken);
-        return await req.JsonAsync(result);
+        return await req.JsonAsync(await replayer.ReplayAsync(queue, callId, cancellationToken));
     }
 }

@@ -12,12 +12,11 @@ namespace CallTracking.Functions.Functions;
 public sealed class ReportRebuildFunction(ReportRebuilder rebuilder, TimeProvider time)
 {
     [Function("RebuildReports")]
-    public Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "reports/rebuild")] HttpRequestData req, CancellationToken cancellationToken) =>
-        ReportHttp.RunAsync(req, async () =>
-        {
-            var query = ReportHttp.Query(req);
-            var range = ReportRange.Parse(query.GetValueOrDefault("from"), query.GetValueOrDefault("to"), query.GetValueOrDefault("tz"), time.GetUtcNow());
-            return await req.JsonAsync(await rebuilder.RebuildAsync(range.From, range.To, cancellationToken));
-        });
+    public async Task<HttpResponseData> Run(
+        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "reports/rebuild")] HttpRequestData req, CancellationToken cancellationToken)
+    {
+        var query = ReportHttp.Query(req);
+        var range = ReportRange.Parse(query.GetValueOrDefault("from"), query.GetValueOrDefault("to"), query.GetValueOrDefault("tz"), time.GetUtcNow());
+        return await req.JsonAsync(await rebuilder.RebuildAsync(range.From, range.To, cancellationToken));
+    }
 }
