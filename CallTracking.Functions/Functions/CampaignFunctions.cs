@@ -7,7 +7,11 @@ using Microsoft.Azure.Functions.Worker.Http;
 
 namespace CallTracking.Functions.Functions;
 
-/// <summary>The campaign admin API (function key required). Bad input, unknown ids and conflicts: <c>HttpProblemMiddleware</c>.</summary>
+/// <summary>
+/// The campaign admin API. Reads take the function key; writes (PUT, DELETE, import) are admin level, so they need
+/// the master key: the function key a marketer pastes into the dashboard cannot re-route calls. Bad input, unknown
+/// ids and conflicts: <c>HttpProblemMiddleware</c>.
+/// </summary>
 public sealed class CampaignFunctions(CampaignAdmin admin)
 {
     [Function("ListCampaigns")]
@@ -22,7 +26,7 @@ public sealed class CampaignFunctions(CampaignAdmin admin)
 
     [Function("PutCampaign")]
     public async Task<HttpResponseData> Put(
-        [HttpTrigger(AuthorizationLevel.Function, "put", Route = "campaigns/{id}")] HttpRequestData req, string id, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Admin, "put", Route = "campaigns/{id}")] HttpRequestData req, string id, CancellationToken cancellationToken)
     {
         var (campaign, created) = await admin.PutAsync(id, await RequestBody.ReadAsync(req, cancellationToken), cancellationToken);
         return await req.JsonAsync(campaign, created ? HttpStatusCode.Created : HttpStatusCode.OK);
@@ -30,12 +34,12 @@ public sealed class CampaignFunctions(CampaignAdmin admin)
 
     [Function("DeleteCampaign")]
     public async Task<HttpResponseData> Delete(
-        [HttpTrigger(AuthorizationLevel.Function, "delete", Route = "campaigns/{id}")] HttpRequestData req, string id, CancellationToken cancellationToken) =>
+        [HttpTrigger(AuthorizationLevel.Admin, "delete", Route = "campaigns/{id}")] HttpRequestData req, string id, CancellationToken cancellationToken) =>
         await admin.DeleteAsync(id, cancellationToken) ? req.CreateResponse(HttpStatusCode.NoContent) : throw NotFound(id);
 
     [Function("ImportCampaigns")]
     public async Task<HttpResponseData> Import(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "campaigns/import")] HttpRequestData req, CancellationToken cancellationToken)
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "campaigns/import")] HttpRequestData req, CancellationToken cancellationToken)
     {
         var saved = await admin.ImportAsync(await RequestBody.ReadAsync(req, cancellationToken), cancellationToken);
         var created = saved.Count(s => s.Created);

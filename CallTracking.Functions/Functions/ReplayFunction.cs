@@ -7,13 +7,14 @@ namespace CallTracking.Functions.Functions;
 
 /// <summary>
 /// <c>POST /api/ops/replay[?queue=calls-completed|calls-watchdog][&amp;call=id]</c>: poison messages back onto their
-/// queue. Not under <c>admin/</c>: the Functions host reserves every route whose first segment is <c>admin</c>.
+/// queue. Admin level (master key): it re-sends calls to the sinks. Not under <c>admin/</c>: the Functions host
+/// reserves every route whose first segment is <c>admin</c>.
 /// </summary>
 public sealed class ReplayFunction(PoisonReplayer replayer)
 {
     [Function("ReplayPoisonedCalls")]
     public async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "ops/replay")] HttpRequestData req,
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "ops/replay")] HttpRequestData req,
         CancellationToken cancellationToken)
     {
         var queue = req.Query["queue"] ?? StorageNames.CallsCompletedQueue;
