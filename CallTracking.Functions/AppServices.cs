@@ -4,6 +4,7 @@ using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Http;
 using CallTracking.Functions.Reporting;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,6 +20,7 @@ public static class AppServices
     public static IServiceCollection AddCallTrackingApp(this IServiceCollection services) =>
         services
             .AddCallTrackingCore()
+            .AddHttpEdge()
             .AddCampaigns()
             .AddCallFlow()
             .AddCalls()

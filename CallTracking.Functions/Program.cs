@@ -1,5 +1,6 @@
 using CallTracking.Functions;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Http;
 using CallTracking.Functions.Vonage;
 using Microsoft.Azure.Functions.Worker.Builder;
 using Microsoft.Extensions.Hosting;
@@ -8,6 +9,8 @@ var builder = FunctionsApplication.CreateBuilder(args);
 
 builder.IgnoreUnresolvedKeyVaultReferences();
 builder.Services.AddCallTrackingApp();
+// Problems first (outermost): it answers the signature middleware's failures as well as the functions'.
+builder.UseHttpProblems();
 builder.UseVonageSignatures();
 
 builder.Build().Run();

@@ -177,8 +177,13 @@ Write-Host @"
      vonage numbers buy US <number>
      vonage apps numbers link $applicationId <number>
 
-4. Import campaigns (admin API, function key):
-     `$key = az functionapp keys list --resource-group $group --name $app --query functionKeys.default -o tsv
-     curl.exe -X POST "$url/api/campaigns/import?code=`$key" -H 'Content-Type: application/json' --data '@campaigns.sample.json'
+4. Keys (send them as the x-functions-key header, or ?code=):
+   - the master key (admin level): campaign writes (PUT/DELETE /api/campaigns/{id}, POST /api/campaigns/import),
+     POST /api/ops/replay and POST /api/reports/rebuild. Keep it to operators: it can re-route calls.
+       `$master = az functionapp keys list --resource-group $group --name $app --query masterKey -o tsv
+   - the function key: reports, campaign reads and the dashboard ($url/api/dashboard). Give marketers this one.
+       `$key = az functionapp keys list --resource-group $group --name $app --query functionKeys.default -o tsv
+   Import campaigns (admin API, master key):
+     curl.exe -X POST "$url/api/campaigns/import" -H "x-functions-key: `$master" -H 'Content-Type: application/json' --data '@campaigns.sample.json'
 
 "@

@@ -1,10 +1,57 @@
 using System.Text.Json;
+using CallTracking.Functions.Http;
+using Microsoft.Azure.Functions.Worker.Http;
 
 namespace CallTracking.Functions.CallFlow;
 
 /// <summary>The answer (and fallback) webhook fields we use; Vonage sends more, which we ignore.</summary>
 public sealed record AnswerRequest(string? To, string? From, string? Uuid, string? ConversationUuid)
 {
+    public static readonly AnswerRequest Empty = new(null, null, null, null);
+
+    /// <summary>
+    /// The webhook's fields: from the query on GET, from the JSON body on POST (some senders put them in the query
+    /// even on POST; an empty body means exactly that).
+    /// </summary>
+    /// <exception cref="MalformedJsonException">A POST body that is not a JSON object.</exception>
+    /// <exception cref="RequestBodyTooLargeException">The body exceeds the webhook's limit.</exception>
+    public static async Task<AnswerRequest> ReadAsync(HttpRequestData request, CancellationToken cancellationToken = default)
+    {
+        if (!string.Equals(request.Method, "POST", StringComparison.OrdinalIgnoreCase))
+        {
+            return FromQuery(request.Url.Query);
+        }
+
+        var body = await RequestBody.ReadAsync(request, cancellationToken);
+        if (body.IsEmpty)
+        {
+            return FromQuery(request.Url.Query);
+        }
+
+        try
+        {
+            return FromJson(body.Span);
+        }
+        catch (JsonException ex)
+        {
+            throw new MalformedJsonException("The body must be a JSON object with the answer webhook's fields.", ex);
+        }
+    }
+
+    /// <summary>The same for the fallback, which answers whatever it gets: an unreadable body reads as no fields.</summary>
+    /// <exception cref="RequestBodyTooLargeException">The body exceeds the webhook's limit.</exception>
+    public static async Task<AnswerRequest> ReadOrEmptyAsync(HttpRequestData request, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            return await ReadAsync(request, cancellationToken);
+        }
+        catch (MalformedJsonException)
+        {
+            return Empty;
+        }
+    }
+
     /// <summary>Reads the GET form: fields in the query string.</summary>
     public static AnswerRequest FromQuery(string? query)
     {

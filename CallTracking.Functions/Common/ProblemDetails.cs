@@ -32,6 +32,10 @@ public sealed record Problem(
 
     public static Problem Unauthorized(string detail) =>
         new("https://calltracking.dev/problems/unauthorized", "Unauthorized.", 401, detail);
+
+    public static Problem PayloadTooLarge(int limit) =>
+        new("https://calltracking.dev/problems/too-large", "Payload too large.", 413, $"The body exceeds {limit} bytes.",
+            [new FieldError("$", $"At most {limit} bytes.")]);
 }
 
 /// <summary>Thrown by domain services for input that cannot be accepted; functions map it to a 400.</summary>

@@ -16,12 +16,9 @@ public sealed class CallDeliveriesFunction(DeliveryReport report)
     {
         if (!DeliveryReport.IsValidCallId(id))
         {
-            return await req.ProblemAsync(Problem.BadRequest("id", "Must be a call id (1–100 letters, digits, '-' or '_')."));
+            throw new ValidationException("id", "Must be a call id (1–100 letters, digits, '-' or '_').");
         }
 
-        var deliveries = await report.GetAsync(id, cancellationToken);
-        return deliveries is null
-            ? await req.ProblemAsync(Problem.NotFound($"No call '{id}'."))
-            : await req.JsonAsync(deliveries);
+        return await req.JsonAsync(await report.GetAsync(id, cancellationToken) ?? throw new NotFoundException($"No call '{id}'."));
     }
 }

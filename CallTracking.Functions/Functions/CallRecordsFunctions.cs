@@ -15,13 +15,12 @@ public sealed class CallRecordsFunctions(CallRecordsService records, TimeProvide
     public const string RowCountHeader = "X-Row-Count";
 
     [Function("CallRecords")]
-    public Task<HttpResponseData> List(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "calls")] HttpRequestData req, CancellationToken cancellationToken) =>
-        ReportHttp.RunAsync(req, async () =>
-        {
-            var query = CallQuery.Parse(ReportHttp.Query(req), records.DefaultCountry, time.GetUtcNow());
-            return await req.JsonAsync(await records.GetPageAsync(query, cancellationToken));
-        });
+    public async Task<HttpResponseData> List(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "calls")] HttpRequestData req, CancellationToken cancellationToken)
+    {
+        var query = CallQuery.Parse(ReportHttp.Query(req), records.DefaultCountry, time.GetUtcNow());
+        return await req.JsonAsync(await records.GetPageAsync(query, cancellationToken));
+    }
 
     /// <summary>
     /// One part of the export, at most <see cref="CsvExportOptions.CsvRowsPerPart"/> rows. The isolated worker sends
@@ -32,27 +31,26 @@ public sealed class CallRecordsFunctions(CallRecordsService records, TimeProvide
     /// rather than a truncated 200.
     /// </summary>
     [Function("CallRecordsCsv")]
-    public Task<HttpResponseData> Csv(
-        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "calls.csv")] HttpRequestData req, CancellationToken cancellationToken) =>
-        ReportHttp.RunAsync(req, async () =>
+    public async Task<HttpResponseData> Csv(
+        [HttpTrigger(AuthorizationLevel.Function, "get", Route = "calls.csv")] HttpRequestData req, CancellationToken cancellationToken)
+    {
+        var parameters = ReportHttp.Query(req);
+        var query = CallQuery.ParseExport(parameters, records.DefaultCountry, time.GetUtcNow(), records.CsvRowsPerPart);
+        var response = req.CreateResponse(HttpStatusCode.OK);
+        var part = await records.ExportPartAsync(query, response.Body, cancellationToken);
+        response.Headers.Add("Content-Type", CallCsvWriter.ContentType);
+        var name = $"calls-{query.CampaignId ?? "all"}-{query.Range.From:yyyyMMdd}-{query.Range.To:yyyyMMdd}.csv";
+        response.Headers.Add("Content-Disposition", $"attachment; filename=\"{name}\"");
+        response.Headers.Add("Cache-Control", "no-store");
+        response.Headers.Add(RowCountHeader, part.Rows.ToString(CultureInfo.InvariantCulture));
+        if (part.Continuation is { } token)
         {
-            var parameters = ReportHttp.Query(req);
-            var query = CallQuery.ParseExport(parameters, records.DefaultCountry, time.GetUtcNow(), records.CsvRowsPerPart);
-            var response = req.CreateResponse(HttpStatusCode.OK);
-            var part = await records.ExportPartAsync(query, response.Body, cancellationToken);
-            response.Headers.Add("Content-Type", CallCsvWriter.ContentType);
-            var name = $"calls-{query.CampaignId ?? "all"}-{query.Range.From:yyyyMMdd}-{query.Range.To:yyyyMMdd}.csv";
-            response.Headers.Add("Content-Disposition", $"attachment; filename=\"{name}\"");
-            response.Headers.Add("Cache-Control", "no-store");
-            response.Headers.Add(RowCountHeader, part.Rows.ToString(CultureInfo.InvariantCulture));
-            if (part.Continuation is { } token)
-            {
-                response.Headers.Add(ContinuationHeader, token);
-                response.Headers.Add("Link", $"<{NextPartUrl(req.Url.AbsolutePath, parameters, query, token)}>; rel=\"next\"");
-            }
+            response.Headers.Add(ContinuationHeader, token);
+            response.Headers.Add("Link", $"<{NextPartUrl(req.Url.AbsolutePath, parameters, query, token)}>; rel=\"next\"");
+        }
 
-            return response;
-        });
+        return response;
+    }
 
     /// <summary>
     /// The next part's address (relative to this host): the same filters, the range pinned to the instants this part

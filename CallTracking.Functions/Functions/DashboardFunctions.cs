@@ -24,10 +24,7 @@ public sealed class DashboardFunctions(DashboardAssets assets)
 
     private async Task<HttpResponseData> ServeAsync(HttpRequestData req, string name)
     {
-        if (assets.Get(name) is not var (content, contentType))
-        {
-            return await req.ProblemAsync(Problem.NotFound($"No dashboard asset '{name}'."));
-        }
+        var (content, contentType) = assets.Get(name) ?? throw new NotFoundException($"No dashboard asset '{name}'.");
 
         var response = req.CreateResponse(HttpStatusCode.OK);
         response.Headers.Add("Content-Type", contentType);

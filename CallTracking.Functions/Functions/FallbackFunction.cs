@@ -1,4 +1,3 @@
-using System.Text.Json;
 using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Common;
 using Microsoft.Azure.Functions.Worker;
@@ -14,18 +13,9 @@ public sealed class FallbackFunction(FallbackNcco fallback, CallbackUrlResolver 
 {
     [Function("Fallback")]
     public async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "fallback")] HttpRequestData req)
+        [HttpTrigger(AuthorizationLevel.Anonymous, "get", "post", Route = "fallback")] HttpRequestData req, CancellationToken cancellationToken)
     {
-        AnswerRequest request;
-        try
-        {
-            request = await AnswerFunctions.ReadAsync(req);
-        }
-        catch (JsonException)
-        {
-            request = new AnswerRequest(null, null, null, null);
-        }
-
+        var request = await AnswerRequest.ReadOrEmptyAsync(req, cancellationToken);
         return await AnswerFunctions.NccoAsync(req, fallback.Build(E164.FromVonage(request.To), callbackUrls.Resolve(req.Url)));
     }
 }

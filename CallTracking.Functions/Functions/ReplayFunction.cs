@@ -7,28 +7,28 @@ namespace CallTracking.Functions.Functions;
 
 /// <summary>
 /// <c>POST /api/ops/replay[?queue=calls-completed|calls-watchdog][&amp;call=id]</c>: poison messages back onto their
-/// queue. Not under <c>admin/</c>: the Functions host reserves every route whose first segment is <c>admin</c>.
+/// queue. Admin level (master key): it re-sends calls to the sinks. Not under <c>admin/</c>: the Functions host
+/// reserves every route whose first segment is <c>admin</c>.
 /// </summary>
 public sealed class ReplayFunction(PoisonReplayer replayer)
 {
     [Function("ReplayPoisonedCalls")]
     public async Task<HttpResponseData> Run(
-        [HttpTrigger(AuthorizationLevel.Function, "post", Route = "ops/replay")] HttpRequestData req,
+        [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "ops/replay")] HttpRequestData req,
         CancellationToken cancellationToken)
     {
         var queue = req.Query["queue"] ?? StorageNames.CallsCompletedQueue;
         if (!PoisonReplayer.ReplayableQueues.Contains(queue, StringComparer.Ordinal))
         {
-            return await req.ProblemAsync(Problem.BadRequest("queue", $"Must be one of: {string.Join(", ", PoisonReplayer.ReplayableQueues)}."));
+            throw new ValidationException("queue", $"Must be one of: {string.Join(", ", PoisonReplayer.ReplayableQueues)}.");
         }
 
         var callId = req.Query["call"];
         if (callId is not null && !DeliveryReport.IsValidCallId(callId))
         {
-            return await req.ProblemAsync(Problem.BadRequest("call", "Must be a call id (1–100 letters, digits, '-' or '_')."));
+            throw new ValidationException("call", "Must be a call id (1–100 letters, digits, '-' or '_').");
         }
 
-        var result = await replayer.ReplayAsync(queue, callId, cancellationToken);
-        return await req.JsonAsync(result);
+        return await req.JsonAsync(await replayer.ReplayAsync(queue, callId, cancellationToken));
     }
 }

@@ -9,23 +9,19 @@ namespace CallTracking.Functions.Functions;
 public sealed class StatsFunctions(CampaignStatsService stats)
 {
     [Function("CampaignStats")]
-    public Task<HttpResponseData> Campaign(
+    public async Task<HttpResponseData> Campaign(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "campaigns/{id}/stats")] HttpRequestData req, string id,
         CancellationToken cancellationToken) =>
-        ReportHttp.RunAsync(req, async () =>
-        {
-            var query = ReportHttp.Query(req);
-            var range = ReportRange.Parse(query.GetValueOrDefault("from"), query.GetValueOrDefault("to"), query.GetValueOrDefault("tz"), stats.Now);
-            return await req.JsonAsync(await stats.GetAsync(id, range, cancellationToken));
-        });
+        await req.JsonAsync(await stats.GetAsync(id, Range(req), cancellationToken));
 
     [Function("AllCampaignStats")]
-    public Task<HttpResponseData> All(
+    public async Task<HttpResponseData> All(
         [HttpTrigger(AuthorizationLevel.Function, "get", Route = "stats")] HttpRequestData req, CancellationToken cancellationToken) =>
-        ReportHttp.RunAsync(req, async () =>
-        {
-            var query = ReportHttp.Query(req);
-            var range = ReportRange.Parse(query.GetValueOrDefault("from"), query.GetValueOrDefault("to"), query.GetValueOrDefault("tz"), stats.Now);
-            return await req.JsonAsync(await stats.GetAllAsync(range, cancellationToken));
-        });
+        await req.JsonAsync(await stats.GetAllAsync(Range(req), cancellationToken));
+
+    private ReportRange Range(HttpRequestData req)
+    {
+        var query = ReportHttp.Query(req);
+        return ReportRange.Parse(query.GetValueOrDefault("from"), query.GetValueOrDefault("to"), query.GetValueOrDefault("tz"), stats.Now);
+    }
 }

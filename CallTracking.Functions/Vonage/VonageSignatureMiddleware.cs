@@ -1,5 +1,6 @@
 using System.Net;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Http;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.Azure.Functions.Worker.Middleware;
@@ -50,17 +51,10 @@ public sealed class VonageSignatureMiddleware(
             return;
         }
 
-        var body = await VonageWebhookBody.ReadAsync(request, context.CancellationToken);
-        if (body is null)
-        {
-            logger.LogWarning("Rejected {Function} webhook: body larger than {MaxBytes} bytes", context.FunctionDefinition.Name, VonageWebhookBody.MaxBytes);
-            await RespondAsync(context, request, new Problem("https://calltracking.dev/problems/too-large", "Payload too large.",
-                (int)HttpStatusCode.RequestEntityTooLarge, $"The body exceeds {VonageWebhookBody.MaxBytes} bytes."));
-            return;
-        }
-
+        // Over its limit, the body is refused with 413 (HttpProblemMiddleware) before the signature is even checked.
+        var body = await RequestBody.ReadAsync(request, context.CancellationToken);
         var authorization = request.Headers.TryGetValues("Authorization", out var values) ? values.FirstOrDefault() : null;
-        var result = verifier.Verify(authorization, request.Method, body);
+        var result = verifier.Verify(authorization, request.Method, body.Span);
         if (!result.IsValid)
         {
             logger.LogWarning("Rejected unsigned or forged {Function} webhook: {Reason}", context.FunctionDefinition.Name, result.Reason);
@@ -72,8 +66,10 @@ public sealed class VonageSignatureMiddleware(
         {
             await next(context);
         }
-        catch
+        catch (Exception ex) when (!HttpProblemMiddleware.IsRequestFault(context.FunctionDefinition.Name, ex))
         {
+            // Our failure (answered 5xx further out): Vonage may retry with the same token. A request at fault
+            // (answered 4xx) keeps its token spent, as when the function answers 4xx itself.
             verifier.Release(result.Jti);
             throw;
         }

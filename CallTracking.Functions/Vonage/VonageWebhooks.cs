@@ -17,6 +17,12 @@ public static class VonageWebhooks
     public static readonly IReadOnlySet<string> SignedFunctions =
         new HashSet<string>(["Answer", "Event", "Recording", "Whisper", "Fallback"], StringComparer.Ordinal);
 
+    /// <summary>
+    /// The webhooks whose failures on our side answer 503 (<see cref="WebhookProblems.RetryLater"/>), one of the
+    /// statuses Vonage retries on: every step of the call intake is idempotent, so a retry is safe and loses nothing.
+    /// </summary>
+    public static readonly IReadOnlySet<string> RetriedOnFailure = new HashSet<string>(["Event", "Recording"], StringComparer.Ordinal);
+
     public static bool IsSignedWebhook(FunctionContext context) => SignedFunctions.Contains(context.FunctionDefinition.Name);
 
     /// <summary>Options, verifier and replay guard (services).</summary>

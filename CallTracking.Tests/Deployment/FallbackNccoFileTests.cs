@@ -107,6 +107,20 @@ public class FallbackNccoFileTests
     }
 
     [Fact]
+    public async Task The_postdeploy_hook_prints_how_to_get_the_master_key_for_admin_calls_and_the_function_key_for_reports()
+    {
+        using var fake = new FakeAzure();
+
+        var result = await fake.RunHookAsync(fallbackNumber: "+44 20 7946 0000");
+
+        Assert.Equal(0, result.ExitCode);
+        Assert.Matches(@"master=\$\(az functionapp keys list --resource-group \S+ --name \S+ --query masterKey -o tsv\)", result.Output);
+        Assert.Matches(@"key=\$\(az functionapp keys list --resource-group \S+ --name \S+ --query functionKeys.default -o tsv\)", result.Output);
+        Assert.Contains($"curl -X POST \"{AppUrl}/api/campaigns/import\" -H \"x-functions-key: $master\"", result.Output);
+        Assert.DoesNotContain("keys list", fake.AzCalls); // printed for the user, never run: the hook needs no key
+    }
+
+    [Fact]
     public async Task The_hook_publishes_the_apology_and_says_why_when_the_number_is_national()
     {
         using var fake = new FakeAzure();

@@ -1,4 +1,6 @@
 using System.Text.Json.Nodes;
+using CallTracking.Functions.Http;
+using CallTracking.Functions.Vonage;
 using CallTracking.LocalHost.Functions;
 using CallTracking.LocalHost.Rpc;
 using CallTracking.Tests.Infrastructure;
@@ -9,18 +11,33 @@ namespace CallTracking.Tests.Functions;
 /// <summary>The SDK-generated functions.metadata is what the host indexes: routes, methods and auth levels must be right.</summary>
 public class FunctionMetadataTests
 {
+    /// <summary>
+    /// Every HTTP function with its auth level. Vonage's webhooks are anonymous (signed JWT); reads take the function
+    /// key (what marketers get, in the dashboard); anything that changes routing or re-sends data is admin level,
+    /// so it needs the master key.
+    /// </summary>
     public static TheoryData<string, string, string, string[]> Expected => new()
     {
         { "Answer", "answer", "Anonymous", ["get", "post"] },
         { "Whisper", "whisper", "Anonymous", ["get", "post"] },
         { "Fallback", "fallback", "Anonymous", ["get", "post"] },
+        { "Event", "event", "Anonymous", ["post"] },
+        { "Recording", "recording", "Anonymous", ["post"] },
+        { "Health", "health", "Anonymous", ["get"] },
+        { "Dashboard", "dashboard", "Anonymous", ["get"] },
+        { "DashboardAsset", "dashboard/assets/{name}", "Anonymous", ["get"] },
         { "ListCampaigns", "campaigns", "Function", ["get"] },
         { "GetCampaign", "campaigns/{id}", "Function", ["get"] },
-        { "PutCampaign", "campaigns/{id}", "Function", ["put"] },
-        { "DeleteCampaign", "campaigns/{id}", "Function", ["delete"] },
-        { "ImportCampaigns", "campaigns/import", "Function", ["post"] },
-        { "ReplayPoisonedCalls", "ops/replay", "Function", ["post"] },
+        { "CampaignStats", "campaigns/{id}/stats", "Function", ["get"] },
+        { "AllCampaignStats", "stats", "Function", ["get"] },
+        { "CallRecords", "calls", "Function", ["get"] },
+        { "CallRecordsCsv", "calls.csv", "Function", ["get"] },
         { "CallDeliveries", "calls/{id}/deliveries", "Function", ["get"] },
+        { "PutCampaign", "campaigns/{id}", "Admin", ["put"] },
+        { "DeleteCampaign", "campaigns/{id}", "Admin", ["delete"] },
+        { "ImportCampaigns", "campaigns/import", "Admin", ["post"] },
+        { "ReplayPoisonedCalls", "ops/replay", "Admin", ["post"] },
+        { "RebuildReports", "reports/rebuild", "Admin", ["post"] },
     };
 
     [Theory]
@@ -50,6 +67,22 @@ public class FunctionMetadataTests
     }
 
     [Fact]
+    public void Every_http_function_has_its_auth_level_pinned_above()
+    {
+        var pinned = Expected.Select(row => (string)row[0]).ToHashSet(StringComparer.Ordinal);
+
+        Assert.Equal(pinned.Order(StringComparer.Ordinal), HttpFunctionNames().Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public void Request_body_limits_name_http_functions()
+    {
+        var http = HttpFunctionNames().ToHashSet(StringComparer.Ordinal);
+
+        Assert.All(RequestBodyLimits.ByFunction.Keys.Concat(VonageWebhooks.SignedFunctions), name => Assert.Contains(name, http));
+    }
+
+    [Fact]
     public void No_function_breaks_a_rule_of_the_Functions_host()
     {
         // Each function as the worker reports it to the host: its bindings as raw JSON strings.
@@ -66,6 +99,11 @@ public class FunctionMetadataTests
         Assert.Equal(functions.Length, index.Functions.Count);
         Assert.True(functions.Length >= 20, $"only {functions.Length} functions in functions.metadata");
     }
+
+    private static IEnumerable<string> HttpFunctionNames() =>
+        JsonNode.Parse(File.ReadAllText(MetadataPath()))!.AsArray()
+            .Where(f => f!["bindings"]!.AsArray().Any(b => (string?)b!["type"] == "httpTrigger"))
+            .Select(f => (string)f!["name"]!);
 
     private static string MetadataPath()
     {

@@ -23,23 +23,38 @@ public sealed class FunctionKeys(bool required, string functionKey, string maste
         setting("LocalHost__FunctionKey") is { Length: > 0 } f ? f : NewKey(),
         setting("LocalHost__MasterKey") is { Length: > 0 } m ? m : NewKey());
 
+    /// <summary>
+    /// As the host's <c>AuthUtility.PrincipalHasAuthLevelClaim</c> (azure-functions-host,
+    /// src/WebJobs.Script.WebHost/Security/Authorization/AuthUtility.cs): the master key grants admin level, which
+    /// passes every level; any other key passes only its own level. So <c>admin</c>, <c>system</c> and <c>user</c>
+    /// functions need the master key here (this host has no system keys and no App Service authentication).
+    /// </summary>
     public bool IsAuthorized(HttpRequest request, AuthLevel level)
     {
-        if (!Required || level is AuthLevel.Anonymous or AuthLevel.User)
+        if (!Required || level == AuthLevel.Anonymous)
         {
             return true;
         }
 
-        var presented = request.Headers.TryGetValue("x-functions-key", out var header) ? header.ToString()
-            : request.Query.TryGetValue("code", out var code) ? code.ToString()
-            : null;
-        if (presented is null)
-        {
-            return false;
-        }
-
-        return Matches(presented, MasterKey) || (level == AuthLevel.Function && Matches(presented, FunctionKey));
+        var granted = LevelOf(PresentedKey(request));
+        return granted == AuthLevel.Admin || granted == level;
     }
+
+    /// <summary>
+    /// As the host's <c>AuthenticationLevelHandler.GetAuthorizationKeyInfoAsync</c>: the header, when present, wins
+    /// over <c>?code=</c>, and only its first value counts.
+    /// </summary>
+    private static string? PresentedKey(HttpRequest request) =>
+        request.Headers.TryGetValue("x-functions-key", out var header) ? header.FirstOrDefault()
+        : request.Query.TryGetValue("code", out var code) ? code.FirstOrDefault()
+        : null;
+
+    /// <summary>As the host's <c>SecretManager.GetAuthorizationLevelAsync</c>: the master key first, then the function key.</summary>
+    private AuthLevel? LevelOf(string? key) =>
+        string.IsNullOrEmpty(key) ? null
+        : Matches(key, MasterKey) ? AuthLevel.Admin
+        : Matches(key, FunctionKey) ? AuthLevel.Function
+        : null;
 
     private static bool Matches(string presented, string key) =>
         CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), Encoding.UTF8.GetBytes(key));
