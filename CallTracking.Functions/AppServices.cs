@@ -4,6 +4,7 @@ using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,5 +27,6 @@ public static class AppServices
             .AddCallIntake()
             .AddEnrichment()
             .AddForwarding()
-            .AddReporting();
+            .AddReporting()
+            .AddProcessing();
 }

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 
 namespace CallTracking.Functions.Forwarding;
 

@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Forwarding;

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Forwarding;

@@ -2,6 +2,7 @@ using System.Net;
 using Azure;
 using Azure.Data.Tables;
 using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Reporting;

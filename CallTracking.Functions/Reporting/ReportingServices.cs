@@ -1,4 +1,4 @@
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallTracking.Functions.Reporting;

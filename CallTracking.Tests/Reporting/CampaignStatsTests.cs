@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

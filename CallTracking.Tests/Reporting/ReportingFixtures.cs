@@ -1,5 +1,6 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,6 +3,7 @@ using System.Globalization;
 using Azure.Data.Tables;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Processing;
 using CallTracking.ProcessingBench;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

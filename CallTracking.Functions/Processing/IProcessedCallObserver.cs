@@ -1,4 +1,6 @@
-namespace CallTracking.Functions.Calls;
+using CallTracking.Functions.Calls;
+
+namespace CallTracking.Functions.Processing;
 
 /// <summary>
 /// A step that runs after a call's results are stored and before it is forwarded to the sinks (e.g. reporting

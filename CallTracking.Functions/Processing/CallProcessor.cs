@@ -1,10 +1,11 @@
+using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
 using Microsoft.Extensions.Logging;
 
-namespace CallTracking.Functions.Calls;
+namespace CallTracking.Functions.Processing;
 
 /// <summary>How processing one queue message ended (a failure throws instead).</summary>
 public enum ProcessingStatus

@@ -3,12 +3,13 @@ using System.Text.Json;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Processing;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
-using static CallTracking.Tests.Forwarding.ForwardingHarness;
+using static CallTracking.Tests.Processing.ForwardingHarness;
 
-namespace CallTracking.Tests.Forwarding;
+namespace CallTracking.Tests.Processing;
 
 [Collection(AzuriteCollection.Name)]
 public class CallProcessorTests(AzuriteFixture azurite)

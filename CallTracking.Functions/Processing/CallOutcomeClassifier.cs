@@ -1,4 +1,6 @@
-namespace CallTracking.Functions.Calls;
+using CallTracking.Functions.Calls;
+
+namespace CallTracking.Functions.Processing;
 
 /// <summary>What a finished call amounted to, computed from its legs.</summary>
 /// <param name="TalkSeconds">Time the caller spoke with the agent (0 unless answered).</param>
