@@ -28,5 +28,10 @@ public static class AppServices
             .AddEnrichment()
             .AddForwarding()
             .AddReporting()
-            .AddProcessing();
+            .AddProcessing()
+            // The processing pipeline, in the order it runs. Reporting before forwarding: a sink that keeps failing
+            // fails the invocation (the message is retried, then poisoned), and the call must be counted all the same.
+            .AddCallResultStage<CallerEnrichmentStage>()
+            .AddCallProcessingStage<CampaignReportWriter>()
+            .AddCallProcessingStage<CallForwarder>();
 }

@@ -1,8 +1,6 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
-using CallTracking.Functions.Enrichment;
-using CallTracking.Functions.Forwarding;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Processing;
@@ -10,7 +8,7 @@ namespace CallTracking.Functions.Processing;
 /// <summary>How processing one queue message ended (a failure throws instead).</summary>
 public enum ProcessingStatus
 {
-    /// <summary>Results stored, observers run, every sink has the call (delivered, failed for good or skipped).</summary>
+    /// <summary>Results stored and every stage run: reported, and every sink has the call (delivered, failed for good or skipped).</summary>
     Processed,
 
     /// <summary>No such call in the ledger: a bad message; logged and completed.</summary>
@@ -18,25 +16,24 @@ public enum ProcessingStatus
 }
 
 /// <summary>
-/// What <c>ProcessCompletedCall</c> does with one finished call: classify it, enrich the caller, record first-time
-/// vs repeat, store the results on the call (once: a redelivered message reuses them), run the
-/// <see cref="IProcessedCallObserver"/>s, then forward it to the sinks. Safe to run any number of times per call.
+/// What <c>ProcessCompletedCall</c> does with one finished call, as a pipeline: classify it from its legs, let the
+/// <see cref="ICallResultStage"/>s add to the results (caller enrichment), store the results on the call once (a
+/// redelivered message reuses them), then run the <see cref="ICallProcessingStage"/>s in order on the
+/// <see cref="ProcessedCall"/> (reporting, then forwarding). Safe to run any number of times per call.
 /// </summary>
 public sealed class CallProcessor(
     CallStore calls,
     CampaignDirectory campaigns,
-    CallForwarder forwarder,
-    IEnumerable<IProcessedCallObserver> observers,
+    IEnumerable<ICallResultStage> resultStages,
+    IEnumerable<ICallProcessingStage> stages,
     TimeProvider time,
-    ILogger<CallProcessor> logger,
-    ICallerEnrichment? enrichment = null,
-    ICallerProfiles? profiles = null)
+    ILogger<CallProcessor> logger)
 {
-    /// <exception cref="DeliveryIncompleteException">A sink needs a retry: let the queue redeliver.</exception>
+    /// <remarks>A stage that needs a retry (a sink failed) throws, so the queue redelivers the message.</remarks>
     public async Task<ProcessingStatus> ProcessAsync(string callId, CancellationToken cancellationToken = default)
     {
-        var call = await calls.GetAsync(callId, cancellationToken);
-        if (call is null)
+        var record = await calls.GetAsync(callId, cancellationToken);
+        if (record is null)
         {
             // The webhooks write the ledger before they enqueue, so a missing call is a bad message, not lag.
             logger.LogError("Call {CallId} from the calls-completed queue is not in the ledger; message dropped", callId);
@@ -44,40 +41,34 @@ public sealed class CallProcessor(
         }
 
         // The cached directory (as the answer path): a campaign is read from storage at most once per TTL.
-        var campaign = call.CampaignId is { Length: > 0 } campaignId ? await campaigns.FindByIdAsync(campaignId, cancellationToken) : null;
+        var campaign = record.CampaignId is { Length: > 0 } campaignId ? await campaigns.FindByIdAsync(campaignId, cancellationToken) : null;
 
         var storedNow = false;
-        if (call.ProcessedAt is null)
+        if (record.ProcessedAt is null)
         {
-            (call, storedNow) = await StoreResultsAsync(call, cancellationToken);
+            (record, storedNow) = await StoreResultsAsync(record, cancellationToken);
         }
 
-        foreach (var observer in observers)
+        // Mapped from the stored row even when this invocation stored it, so a redelivery sees exactly the same call.
+        var call = ProcessedCallMapper.From(record) ?? throw new InvalidOperationException($"Call {callId} has no stored results.");
+        var context = new CallProcessingContext(call, campaign, storedNow);
+        foreach (var stage in stages)
         {
-            await observer.OnCallProcessedAsync(call, cancellationToken);
+            await stage.RunAsync(context, cancellationToken);
         }
 
-        // Sinks are claimed only after the results are stored, so when this invocation stored them no sink can
-        // have a ledger row yet: the forwarder skips that read (a concurrent duplicate still loses the insert race).
-        await forwarder.ForwardAsync(call, campaign, cancellationToken, ledgerIsEmpty: storedNow);
         return ProcessingStatus.Processed;
     }
 
     /// <summary>Stores the results once; <c>StoredNow</c> is false when a concurrent duplicate stored them first.</summary>
-    private async Task<(CallRecord Call, bool StoredNow)> StoreResultsAsync(CallRecord call, CancellationToken cancellationToken)
+    private async Task<(CallRecord Record, bool StoredNow)> StoreResultsAsync(CallRecord record, CancellationToken cancellationToken)
     {
-        var callId = call.PartitionKey;
-        var classification = CallOutcomeClassifier.Classify(call);
-        var caller = enrichment is null ? null : await enrichment.EnrichAsync(call.CallerNumber, cancellationToken);
-        if (caller?.FallbackReason is { } fallback)
+        var callId = record.PartitionKey;
+        var results = ProcessedCallMapper.Classify(record, time.GetUtcNow());
+        foreach (var stage in resultStages)
         {
-            logger.LogWarning("Enrichment of {Caller} fell back to {Provider}: {Reason}", E164.Mask(call.CallerNumber), caller.Provider, fallback);
+            results = await stage.AddResultsAsync(results, cancellationToken);
         }
-
-        bool? firstTime = profiles is null || call.CallerNumber is null
-            ? null
-            : await profiles.RecordCallAsync(call.CallerNumber, callId, CallFacts.StartedAt(call), cancellationToken);
-        var processedAt = time.GetUtcNow();
 
         var stored = false;
         bool Apply(CallRecord target)
@@ -88,32 +79,17 @@ public sealed class CallProcessor(
                 return false; // a concurrent duplicate stored them first: keep its results
             }
 
-            target.Outcome = classification.Outcome.ToString();
-            target.TalkSeconds = classification.TalkSeconds;
-            target.CallSeconds = classification.CallSeconds;
-            target.CarrierCost = (double)classification.CarrierCost;
-            target.FirstTimeCaller = firstTime;
-            if (caller is not null)
-            {
-                target.CallerCountry = caller.Country;
-                target.CallerRegion = caller.Region;
-                target.CallerCarrier = caller.Carrier;
-                target.CallerLineType = caller.LineType;
-                target.EnrichmentProvider = caller.Provider;
-                target.EnrichmentCost = (double)caller.Cost;
-            }
-
-            target.ProcessedAt = processedAt;
+            ProcessedCallMapper.WriteResults(results, target);
             return true;
         }
 
         // Usually one conditional write with the ETag just read; a webhook that touched the row meanwhile
         // (a late recording) costs a re-read.
-        if (Apply(call) && await calls.TryReplaceAsync(call, cancellationToken))
+        if (Apply(record) && await calls.TryReplaceAsync(record, cancellationToken))
         {
-            logger.LogInformation("Call {CallId} from {Caller}: {Outcome}, talk {TalkSeconds}s", callId, E164.Mask(call.CallerNumber),
-                call.Outcome, call.TalkSeconds);
-            return (call, true);
+            logger.LogInformation("Call {CallId} from {Caller}: {Outcome}, talk {TalkSeconds}s", callId, E164.Mask(record.CallerNumber),
+                record.Outcome, record.TalkSeconds);
+            return (record, true);
         }
 
         var updated = await calls.UpdateAsync(callId, Apply, cancellationToken);

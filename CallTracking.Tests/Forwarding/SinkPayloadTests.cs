@@ -1,6 +1,7 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Processing;
 using Xunit;
 
 namespace CallTracking.Tests.Forwarding;
@@ -123,5 +124,5 @@ public class SinkPayloadTests
             SegmentSink.BuildTrack(call).ToJsonString());
     }
 
-    private static ForwardedCall Forwarded(CallRecord stored, Campaign? campaign) => new(stored, campaign);
+    private static ForwardedCall Forwarded(CallRecord stored, Campaign? campaign) => new(ProcessedCallMapper.From(stored)!, campaign);
 }
