@@ -5,6 +5,7 @@ using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Http;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,5 +29,11 @@ public static class AppServices
             .AddCallIntake()
             .AddEnrichment()
             .AddForwarding()
-            .AddReporting();
+            .AddReporting()
+            .AddProcessing()
+            // The processing pipeline, in the order it runs. Reporting before forwarding: a sink that keeps failing
+            // fails the invocation (the message is retried, then poisoned), and the call must be counted all the same.
+            .AddCallResultStage<CallerEnrichmentStage>()
+            .AddCallProcessingStage<CampaignReportWriter>()
+            .AddCallProcessingStage<CallForwarder>();
 }

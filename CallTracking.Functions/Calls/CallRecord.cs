@@ -115,7 +115,7 @@ public sealed class CallRecord : ITableEntity
     public DateTimeOffset? ClosedByWatchdogAt { get; set; }
 
     // --- Results of ProcessCompletedCall ---
-    /// <summary>A <see cref="CallOutcome"/> name.</summary>
+    /// <summary>A <c>CallOutcome</c> name (Processing/CallOutcome.cs).</summary>
     public string? Outcome { get; set; }
 
     public int? TalkSeconds { get; set; }
@@ -142,32 +142,4 @@ public sealed class CallRecord : ITableEntity
     public double? EnrichmentCost { get; set; }
 
     public DateTimeOffset? ProcessedAt { get; set; }
-}
-
-/// <summary>How a call ended, from the caller's and the marketer's point of view.</summary>
-public enum CallOutcome
-{
-    /// <summary>The agent answered.</summary>
-    Answered,
-
-    /// <summary>The agent's line was busy.</summary>
-    Busy,
-
-    /// <summary>The agent did not pick up (unanswered, or rang out).</summary>
-    Unanswered,
-
-    /// <summary>Ringing the agent exceeded the ring timeout.</summary>
-    Timeout,
-
-    /// <summary>The agent leg was rejected (declined, restricted, invalid number).</summary>
-    Rejected,
-
-    /// <summary>The agent leg could not be routed or the network failed.</summary>
-    Failed,
-
-    /// <summary>The caller hung up before the agent answered.</summary>
-    Abandoned,
-
-    /// <summary>No agent was dialled: out of hours, unknown number, inactive campaign.</summary>
-    NotConnected,
 }

@@ -7,7 +7,6 @@ public static class CallServices
     public static IServiceCollection AddCalls(this IServiceCollection services)
     {
         services.AddSingleton<CallStore>();
-        services.AddTransient<CallProcessor>();
         return services;
     }
 }

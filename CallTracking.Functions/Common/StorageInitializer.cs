@@ -18,7 +18,12 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
         StorageNames.CampaignCallsTable,
     ];
 
-    private static readonly string[] Queues = [StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue, StorageNames.CallsWatchdogQueue];
+    // The poison queues too: replay reads them before the host has ever poisoned a message.
+    private static readonly string[] Queues =
+    [
+        StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue,
+        StorageNames.CallsWatchdogQueue, StorageNames.PoisonQueue(StorageNames.CallsWatchdogQueue),
+    ];
 
     // True on the async flow of a creation run, so its own requests are never "recovered" into waiting for itself.
     private static readonly AsyncLocal<bool> CreatingOnThisFlow = new();

@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 
 namespace CallTracking.Functions.Forwarding;
 
@@ -15,9 +15,9 @@ public static class CallFacts
     public const string EventName = "Inbound Call";
 
     /// <summary>The analytics user: the caller's E.164 number, or one anonymous id per withheld call.</summary>
-    public static string UserId(CallRecord call) => call.CallerNumber ?? "withheld-" + call.PartitionKey;
+    public static string UserId(ProcessedCall call) => call.CallerNumber ?? "withheld-" + call.CallId;
 
-    public static bool IsWithheld(CallRecord call) => call.CallerNumber is null;
+    public static bool IsWithheld(ProcessedCall call) => call.CallerNumber is null;
 
     /// <summary>
     /// A deterministic id for one kind of message about one call: 32 hex characters of SHA-256
@@ -30,20 +30,9 @@ public static class CallFacts
         return Convert.ToHexStringLower(hash[..16]);
     }
 
-    /// <summary>When the call happened: the caller's leg start, which never changes across retries.</summary>
-    public static DateTimeOffset StartedAt(CallRecord call) =>
-        (call.InboundStartTime ?? call.AnsweredAt ?? call.CompletedAt ?? call.Timestamp ?? DateTimeOffset.UnixEpoch).ToUniversalTime();
-
     public static string Iso(DateTimeOffset at) => at.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture);
 
-    public static string OutcomeName(CallRecord call) => call.Outcome ?? nameof(CallOutcome.NotConnected);
-
-    public static CallOutcome Outcome(CallRecord call) =>
-        Enum.TryParse<CallOutcome>(call.Outcome, ignoreCase: true, out var outcome) ? outcome : CallOutcomeClassifier.OutcomeOf(call);
-
-    public static decimal Cost(CallRecord call) => call.CarrierCost is { } cost ? Math.Round((decimal)cost, 8) : 0m;
-
     /// <summary>The caller's country: enrichment's answer, else the number's own prefix.</summary>
-    public static string? CallerCountry(CallRecord call) =>
+    public static string? CallerCountry(ProcessedCall call) =>
         call.CallerCountry ?? (call.CallerNumber is { } number ? E164.RegionOf(number) : null);
 }

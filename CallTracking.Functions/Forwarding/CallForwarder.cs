@@ -1,5 +1,5 @@
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -9,17 +9,22 @@ namespace CallTracking.Functions.Forwarding;
 /// Sends a processed call to every enabled sink that has not had it yet, recording each one in the delivery
 /// ledger. Per call: one ledger read (none on the first attempt), one transaction to claim the pending sinks, the
 /// sends (in parallel), one transaction with the results. Delivered, failed and skipped sinks are never sent again.
+/// The last processing stage: it throws while a sink still needs the call, so the queue retries the message.
 /// </summary>
 public sealed class CallForwarder(
     IEnumerable<IDeliverySink> sinks,
     DeliveryLedger ledger,
     IOptions<ForwardingOptions> options,
     TimeProvider time,
-    ILogger<CallForwarder> logger)
+    ILogger<CallForwarder> logger) : ICallProcessingStage
 {
     private readonly IDeliverySink[] _sinks = sinks.Where(s => s.IsEnabled).ToArray();
 
     public IReadOnlyList<string> EnabledSinks => _sinks.Select(s => s.Name).ToArray();
+
+    /// <summary>The processing stage: forwards the call, skipping the ledger read when the processor just stored its results.</summary>
+    public Task RunAsync(CallProcessingContext context, CancellationToken cancellationToken) =>
+        ForwardAsync(context.Call, context.Campaign, cancellationToken, ledgerIsEmpty: context.ResultsStoredNow);
 
     /// <param name="ledgerIsEmpty">
     /// The caller knows no sink row can exist yet (it stored the call's results just now): the ledger read is
@@ -28,14 +33,14 @@ public sealed class CallForwarder(
     /// <exception cref="DeliveryIncompleteException">
     /// A sink failed transiently, or another processor is sending right now: the message must be retried.
     /// </exception>
-    public async Task ForwardAsync(CallRecord call, Campaign? campaign, CancellationToken cancellationToken, bool ledgerIsEmpty = false)
+    public async Task ForwardAsync(ProcessedCall call, Campaign? campaign, CancellationToken cancellationToken, bool ledgerIsEmpty = false)
     {
         if (_sinks.Length == 0)
         {
             return;
         }
 
-        var callId = call.PartitionKey;
+        var callId = call.CallId;
         var forwarded = new ForwardedCall(call, campaign);
         var existing = ledgerIsEmpty
             ? new Dictionary<string, DeliveryRecord>(StringComparer.Ordinal)

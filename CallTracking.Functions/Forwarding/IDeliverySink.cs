@@ -1,13 +1,13 @@
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Processing;
 
 namespace CallTracking.Functions.Forwarding;
 
 /// <summary>A processed call, as the sinks see it.</summary>
 /// <param name="Campaign">Null when the number belongs to no campaign (or the campaign was deleted).</param>
-public sealed record ForwardedCall(CallRecord Call, Campaign? Campaign)
+public sealed record ForwardedCall(ProcessedCall Call, Campaign? Campaign)
 {
-    public string CallId => Call.PartitionKey;
+    public string CallId => Call.CallId;
 }
 
 /// <summary>One destination a processed call is forwarded to, with its own row in the delivery ledger.</summary>

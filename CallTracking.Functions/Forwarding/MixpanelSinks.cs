@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Forwarding;
@@ -29,17 +29,17 @@ public sealed class MixpanelEventSink(MixpanelClient client, IOptions<MixpanelOp
         {
             ["token"] = token,
             ["distinct_id"] = CallFacts.UserId(call),
-            ["time"] = CallFacts.StartedAt(call).ToUnixTimeMilliseconds(),
+            ["time"] = call.StartedAt.ToUnixTimeMilliseconds(),
             ["$insert_id"] = CallFacts.MessageId(forwarded.CallId, "mixpanel-event"),
             ["ip"] = "0",
             ["Campaign Id"] = forwarded.Campaign?.Id ?? call.CampaignId,
             ["Campaign Name"] = forwarded.Campaign?.Name,
             ["Tracking Number"] = call.TrackingNumber,
-            ["Outcome"] = CallFacts.OutcomeName(call),
-            ["Answered"] = CallFacts.Outcome(call) == CallOutcome.Answered,
-            ["Call Duration"] = call.CallSeconds ?? 0,
-            ["Talk Duration"] = call.TalkSeconds ?? 0,
-            ["Cost"] = CallFacts.Cost(call),
+            ["Outcome"] = call.Outcome.ToString(),
+            ["Answered"] = call.Outcome == CallOutcome.Answered,
+            ["Call Duration"] = call.CallSeconds,
+            ["Talk Duration"] = call.TalkSeconds,
+            ["Cost"] = call.CarrierCost,
             ["Currency"] = "EUR",
             ["Caller Country"] = CallFacts.CallerCountry(call),
             ["Caller Region"] = call.CallerRegion,
@@ -48,8 +48,8 @@ public sealed class MixpanelEventSink(MixpanelClient client, IOptions<MixpanelOp
             ["First Time Caller"] = call.FirstTimeCaller,
             ["Withheld Caller"] = CallFacts.IsWithheld(call),
             ["Recorded"] = call.RecordingUrl is not null,
-            ["Start Time"] = CallFacts.Iso(CallFacts.StartedAt(call)),
-            ["End Time"] = call.InboundEndTime is { } end ? CallFacts.Iso(end) : null,
+            ["Start Time"] = CallFacts.Iso(call.StartedAt),
+            ["End Time"] = call.CallerLeg.EndTime is { } end ? CallFacts.Iso(end) : null,
             ["Conversation UUID"] = forwarded.CallId,
         };
         RemoveNulls(properties);
@@ -87,7 +87,7 @@ public sealed class MixpanelPeopleSink(MixpanelClient client, IOptions<MixpanelO
     public static JsonArray BuildUpdates(ForwardedCall forwarded, string token)
     {
         var call = forwarded.Call;
-        var startedAt = CallFacts.StartedAt(call);
+        var startedAt = call.StartedAt;
         JsonObject Update(string operation, JsonNode value) => new()
         {
             ["$token"] = token,
@@ -115,7 +115,7 @@ public sealed class MixpanelPeopleSink(MixpanelClient client, IOptions<MixpanelO
             Update("$add", new JsonObject { ["Number of Calls"] = 1 }),
         };
 
-        var cost = CallFacts.Cost(call);
+        var cost = call.CarrierCost;
         if (cost > 0)
         {
             // As the seed's people_track_charge(-price): the carrier charge is money spent on this caller.

@@ -1,5 +1,6 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using Microsoft.Azure.Functions.Worker;
 
 namespace CallTracking.Functions.Functions;

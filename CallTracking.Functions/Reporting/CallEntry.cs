@@ -1,13 +1,14 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure.Data.Tables;
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 
 namespace CallTracking.Functions.Reporting;
 
 /// <summary>
 /// What reporting keeps of one processed call: the CDR fields for listing and CSV, and the call's contribution to
-/// its hour aggregate. Derived from the ledger row only, so the processor and the rebuild derive the same entry.
+/// its hour aggregate. Derived from the <see cref="ProcessedCall"/> only, so the processor and the rebuild derive the
+/// same entry.
 /// </summary>
 public sealed record CallEntry
 {
@@ -54,43 +55,29 @@ public sealed record CallEntry
 
     public string CallKey => ReportKeys.CallKey(Start, CallId);
 
-    /// <summary>The entry of a processed call; null when the call has no outcome yet or no time to report it at.</summary>
-    public static CallEntry? From(CallRecord call)
+    /// <summary>What reporting keeps of a processed call.</summary>
+    public static CallEntry From(ProcessedCall call) => new()
     {
-        if (!Enum.TryParse<CallOutcome>(call.Outcome, ignoreCase: true, out var outcome) || !Enum.IsDefined(outcome))
-        {
-            return null;
-        }
+        CallId = call.CallId,
+        CampaignId = string.IsNullOrEmpty(call.CampaignId) ? ReportKeys.Unassigned : call.CampaignId,
+        Start = call.StartedAt,
+        End = (call.CallerLeg.EndTime ?? call.CompletedAt)?.ToUniversalTime(),
+        TrackingNumber = call.TrackingNumber,
+        CallerNumber = call.CallerNumber,
+        Outcome = call.Outcome,
+        DurationSeconds = Math.Max(0, call.CallSeconds),
+        TalkSeconds = call.Outcome == CallOutcome.Answered ? Math.Max(0, call.TalkSeconds) : 0,
+        RecordingUrl = call.RecordingUrl,
+        CarrierCostMicros = ToMicros(call.CarrierCost),
+        EnrichmentCostMicros = ToMicros(call.EnrichmentCost),
+        FirstTimeCaller = call.FirstTimeCaller == true,
+        CallerCountry = Normalize(call.CallerCountry)?.ToUpperInvariant(),
+        CallerCarrier = Normalize(call.CallerCarrier),
+        CallerLineType = Normalize(call.CallerLineType)?.ToLowerInvariant(),
+    };
 
-        var start = call.InboundStartTime ?? call.AnsweredAt ?? call.CompletedAt;
-        if (start is null || string.IsNullOrEmpty(call.PartitionKey))
-        {
-            return null;
-        }
-
-        return new CallEntry
-        {
-            CallId = call.PartitionKey,
-            CampaignId = string.IsNullOrEmpty(call.CampaignId) ? ReportKeys.Unassigned : call.CampaignId,
-            Start = start.Value.ToUniversalTime(),
-            End = (call.InboundEndTime ?? call.CompletedAt)?.ToUniversalTime(),
-            TrackingNumber = call.TrackingNumber,
-            CallerNumber = call.CallerNumber,
-            Outcome = outcome,
-            DurationSeconds = Math.Max(0, call.CallSeconds ?? call.InboundDurationSeconds ?? 0),
-            TalkSeconds = outcome == CallOutcome.Answered ? Math.Max(0, call.TalkSeconds ?? 0) : 0,
-            RecordingUrl = call.RecordingUrl,
-            CarrierCostMicros = ToMicros(call.CarrierCost),
-            EnrichmentCostMicros = ToMicros(call.EnrichmentCost),
-            FirstTimeCaller = call.FirstTimeCaller == true,
-            CallerCountry = Normalize(call.CallerCountry)?.ToUpperInvariant(),
-            CallerCarrier = Normalize(call.CallerCarrier),
-            CallerLineType = Normalize(call.CallerLineType)?.ToLowerInvariant(),
-        };
-    }
-
-    public static long ToMicros(double? amount) =>
-        amount is { } value && double.IsFinite(value) ? (long)Math.Round(value * 1_000_000, MidpointRounding.AwayFromZero) : 0;
+    /// <summary>Whole micro-euros, half away from zero.</summary>
+    public static long ToMicros(decimal amount) => (long)Math.Round(amount * 1_000_000m, MidpointRounding.AwayFromZero);
 
     public static decimal FromMicros(long micros) => micros / 1_000_000m;
 

@@ -1,9 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Text;
 using Azure.Data.Tables;
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Reporting;

@@ -1,6 +1,6 @@
 using Azure.Data.Tables;
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Reporting;
@@ -19,21 +19,13 @@ namespace CallTracking.Functions.Reporting;
 /// handled by re-reading and re-applying the whole batch.
 /// </para>
 /// </summary>
-public sealed class CampaignReportWriter(ReportStore store, OptimisticConcurrency concurrency, ILogger<CampaignReportWriter> logger) : IProcessedCallObserver
+public sealed class CampaignReportWriter(ReportStore store, OptimisticConcurrency concurrency, ILogger<CampaignReportWriter> logger) : ICallProcessingStage
 {
     private readonly Dictionary<string, PartitionQueue> _queues = new(StringComparer.Ordinal);
 
-    public async Task OnCallProcessedAsync(CallRecord call, CancellationToken ct)
-    {
-        var entry = CallEntry.From(call);
-        if (entry is null)
-        {
-            logger.LogWarning("Call {CallId} has no outcome or start time; not reported.", call.PartitionKey);
-            return;
-        }
-
-        await ApplyAsync(entry, ct);
-    }
+    /// <summary>The processing stage: applies the processed call's entry.</summary>
+    public Task RunAsync(CallProcessingContext context, CancellationToken cancellationToken) =>
+        ApplyAsync(CallEntry.From(context.Call), cancellationToken);
 
     /// <summary>Applies <paramref name="entry"/>; false when exactly this entry was already applied.</summary>
     public async Task<bool> ApplyAsync(CallEntry entry, CancellationToken cancellationToken)

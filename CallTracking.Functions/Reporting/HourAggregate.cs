@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Azure.Data.Tables;
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 
 namespace CallTracking.Functions.Reporting;
 

@@ -1,9 +1,9 @@
 using System.Net;
 using Azure;
 using Azure.Data.Tables;
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Reporting;
@@ -25,15 +25,12 @@ public sealed record RebuildResult(
 /// recomputed if a call landed in it meanwhile.
 /// </summary>
 public sealed class ReportRebuilder(
-    TableServiceClient tableService,
     ReportStore store,
     CampaignStore campaigns,
-    CallStore calls,
+    ProcessedCallReader calls,
     OptimisticConcurrency concurrency,
     ILogger<ReportRebuilder> logger)
 {
-    private readonly TableClient _ledger = tableService.GetTableClient(StorageNames.CallsTable);
-
     public async Task<RebuildResult> RebuildAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         var fromHour = FloorHour(from);
@@ -42,12 +39,11 @@ public sealed class ReportRebuilder(
         // 1. Every processed call of the range, from the ledger, grouped by campaign and hour.
         var byCampaign = new Dictionary<string, Dictionary<string, Dictionary<string, CallEntry>>>(StringComparer.Ordinal);
         long scanned = 0, inRange = 0;
-        // Tables cannot test for null; a comparison is false when the property is missing, so this keeps processed calls.
-        var processed = TableClient.CreateQueryFilter($"ProcessedAt ge {DateTimeOffset.UnixEpoch}");
-        await foreach (var call in _ledger.QueryAsync<CallRecord>(processed, maxPerPage: 1000, cancellationToken: cancellationToken))
+        await foreach (var call in calls.ScanAsync(cancellationToken))
         {
             scanned++;
-            if (CallEntry.From(call) is not { } entry || entry.Start < fromHour || entry.Start >= toHour)
+            var entry = CallEntry.From(call);
+            if (entry.Start < fromHour || entry.Start >= toHour)
             {
                 continue;
             }

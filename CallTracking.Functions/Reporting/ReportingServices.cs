@@ -1,16 +1,14 @@
-using CallTracking.Functions.Calls;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CallTracking.Functions.Reporting;
 
 public static class ReportingServices
 {
-    /// <summary>Aggregates (fed by the processor through <see cref="IProcessedCallObserver"/>), stats, call records, dashboard.</summary>
+    /// <summary>Aggregates (fed by the processor: <see cref="CampaignReportWriter"/> is one of its stages), stats, call records, dashboard.</summary>
     public static IServiceCollection AddReporting(this IServiceCollection services)
     {
         services.AddSingleton<ReportStore>();
         services.AddSingleton<CampaignReportWriter>();
-        services.AddSingleton<IProcessedCallObserver>(sp => sp.GetRequiredService<CampaignReportWriter>());
         services.AddSingleton<ReportRebuilder>();
         services.AddSingleton<CampaignStatsService>();
         services.AddSingleton<CallRecordsService>();

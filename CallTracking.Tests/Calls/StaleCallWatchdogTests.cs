@@ -3,6 +3,7 @@ using System.Text.Json;
 using Azure.Storage.Queues;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

@@ -1,5 +1,5 @@
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Processing;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

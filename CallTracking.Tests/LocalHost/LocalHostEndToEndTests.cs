@@ -20,6 +20,19 @@ public class LocalHostEndToEndTests(FunctionsHostFixture host)
         Assert.Equal("ok", body.RootElement.GetProperty("status").GetString());
     }
 
+    [Theory]
+    [InlineData("", "calls-completed")]
+    [InlineData("?queue=calls-watchdog", "calls-watchdog")]
+    public async Task Replay_answers_for_each_replayable_queue_even_before_anything_was_poisoned(string query, string queue)
+    {
+        var response = await host.Client.PostAsync(new Uri("api/ops/replay" + query, UriKind.Relative), null);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        Assert.Equal(queue, body.RootElement.GetProperty("queue").GetString());
+        Assert.True(body.RootElement.GetProperty("moved").GetInt32() >= 0);
+    }
+
     [Fact]
     public async Task Unknown_route_is_404()
     {

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
-using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -112,8 +112,8 @@ public class CampaignStatsTests(AzuriteFixture azurite)
         call.Outcome = nameof(CallOutcome.Answered);
         call.TalkSeconds = 60;
         await data.ProcessAsync([call]);
-        await data.Writer.OnCallProcessedAsync(call, default); // redelivered queue message
-        await data.Writer.OnCallProcessedAsync(call, default);
+        await data.ApplyAsync(call, default); // redelivered queue message
+        await data.ApplyAsync(call, default);
 
         var stats = services.GetRequiredService<CampaignStatsService>();
         var range = ReportRange.Parse("2026-06-03", "2026-06-03", "UTC", Now);
@@ -127,7 +127,7 @@ public class CampaignStatsTests(AzuriteFixture azurite)
         call.Outcome = nameof(CallOutcome.Busy);
         call.TalkSeconds = 0;
         call.InboundStartTime = start.AddHours(1);
-        await data.Writer.OnCallProcessedAsync(call, default);
+        await data.ApplyAsync(call, default);
         var moved = await stats.GetAsync(campaign.Id, range, default);
         Assert.Equal(1, moved.Calls);
         Assert.Equal(0, moved.Answered);
@@ -208,7 +208,7 @@ public class CampaignStatsTests(AzuriteFixture azurite)
         var hour = new DateTimeOffset(2026, 8, 1, 9, 0, 0, TimeSpan.Zero);
         var prefix = TestServices.UniqueId("call");
         var entries = Enumerable.Range(0, 30)
-            .Select(i => CallEntry.From(ReportingFixtures.RandomCall(random, $"{prefix}-{i}", campaign.Id, hour.AddSeconds(random.Next(3600)), ["+12025550100"]))!)
+            .Select(i => ReportingFixtures.Entry(ReportingFixtures.RandomCall(random, $"{prefix}-{i}", campaign.Id, hour.AddSeconds(random.Next(3600)), ["+12025550100"])))
             .ToList();
         var answered = entries[0] with { Outcome = CallOutcome.Answered, TalkSeconds = 100 };
         var busy = entries[0] with { Outcome = CallOutcome.Busy, TalkSeconds = 0, Start = hour.AddDays(1) }; // another hour, day
@@ -282,7 +282,7 @@ public class CampaignStatsTests(AzuriteFixture azurite)
         var page = await services.GetRequiredService<CallRecordsService>()
             .GetPageAsync(Query(services, $"campaign={campaign.Id}&from=2025-02-01&to=2025-02-28&limit=1000"), default);
         Assert.Equal(all.Count, page.Items.Count);
-        Assert.False(await data.Writer.ApplyAsync(CallEntry.From(neverApplied[0])!, default));
+        Assert.False(await data.Writer.ApplyAsync(ReportingFixtures.Entry(neverApplied[0]), default));
         Assert.Equal(all.Count, (await stats.GetAsync(campaign.Id, range, default)).Calls);
     }
 

@@ -1,6 +1,6 @@
 using Azure;
 using Azure.Data.Tables;
-using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using Xunit;
 

@@ -1,5 +1,6 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +8,7 @@ using Xunit;
 
 namespace CallTracking.Tests.Reporting;
 
-/// <summary>Creates campaigns and processed calls the way the pipeline does: ledger row first, then the observer.</summary>
+/// <summary>Creates campaigns and processed calls the way the pipeline does: ledger row first, then the reporting stage.</summary>
 internal sealed class ReportingFixtures(ServiceProvider services)
 {
     private static readonly string[] Countries = ["US", "GB", "DE", "FR", "IN"];
@@ -75,10 +76,17 @@ internal sealed class ReportingFixtures(ServiceProvider services)
             Assert.True(await Calls.TryAddAsync(call, ct));
             if (applyToReports)
             {
-                await Writer.OnCallProcessedAsync(call, ct);
+                await ApplyAsync(call, ct);
             }
         });
     }
+
+    /// <summary>Runs the reporting stage on a processed ledger row, as the processor does (again: a redelivery).</summary>
+    public Task ApplyAsync(CallRecord call, CancellationToken cancellationToken) =>
+        Writer.RunAsync(new CallProcessingContext(ProcessedCallMapper.From(call)!, Campaign: null, ResultsStoredNow: false), cancellationToken);
+
+    /// <summary>The report entry of a processed ledger row.</summary>
+    public static CallEntry Entry(CallRecord call) => CallEntry.From(ProcessedCallMapper.From(call)!);
 
     /// <summary>Calls of a month (UTC-ish: spread over <paramref name="monthStart"/> + 31 days).</summary>
     public static List<CallRecord> MonthOfCalls(int seed, string campaignId, DateTimeOffset monthStart, int count)

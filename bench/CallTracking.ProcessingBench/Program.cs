@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
 using CallTracking.ProcessingBench;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;

@@ -3,12 +3,14 @@ using System.Text.Json;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Processing;
+using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
-using static CallTracking.Tests.Forwarding.ForwardingHarness;
+using static CallTracking.Tests.Processing.ForwardingHarness;
 
-namespace CallTracking.Tests.Forwarding;
+namespace CallTracking.Tests.Processing;
 
 [Collection(AzuriteCollection.Name)]
 public class CallProcessorTests(AzuriteFixture azurite)
@@ -241,6 +243,24 @@ public class CallProcessorTests(AzuriteFixture azurite)
         Assert.Single(harness.Stub.RequestsTo(MixpanelEngage));
         Assert.Single(harness.Stub.RequestsTo(ImpactLogCallData));
         Assert.Single(harness.Stub.RequestsTo(SegmentTrack));
+    }
+
+    [Fact]
+    public async Task A_call_is_counted_in_the_reports_even_while_a_sink_keeps_failing_it()
+    {
+        await using var harness = await StartAsync(azurite, new Dictionary<string, string?> { ["Forwarding:MaxRetryAttempts"] = "1" });
+        harness.Stub.On("POST", SegmentTrack, StubResponse.Json(503, "{\"error\":\"down\"}"));
+        var campaign = await harness.CreateCampaignAsync();
+        var call = await harness.AddCallAsync(AnsweredCall(campaign));
+
+        await Assert.ThrowsAsync<DeliveryIncompleteException>(() => harness.Processor.ProcessAsync(call.PartitionKey));
+        await Assert.ThrowsAsync<DeliveryIncompleteException>(() => harness.Processor.ProcessAsync(call.PartitionKey));
+
+        // Reporting runs before forwarding, so the retries cannot hold the call back from the stats, nor count it twice.
+        var range = ReportRange.Parse("2026-03-02", "2026-03-02", "UTC", StartOfCall.AddDays(1));
+        var stats = await harness.Services.GetRequiredService<CampaignStatsService>().GetAsync(campaign.Id, range, default);
+        Assert.Equal((1, 1, 83), (stats.Calls, stats.Answered, stats.TalkSeconds));
+        Assert.Equal(0.0178m, stats.CarrierCost);
     }
 
     [Fact]

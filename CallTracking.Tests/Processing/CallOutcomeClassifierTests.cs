@@ -1,7 +1,8 @@
 using CallTracking.Functions.Calls;
+using CallTracking.Functions.Processing;
 using Xunit;
 
-namespace CallTracking.Tests.Calls;
+namespace CallTracking.Tests.Processing;
 
 public class CallOutcomeClassifierTests
 {

@@ -1,4 +1,6 @@
-namespace CallTracking.Functions.Calls;
+using CallTracking.Functions.Calls;
+
+namespace CallTracking.Functions.Processing;
 
 /// <summary>What a finished call amounted to, computed from its legs.</summary>
 /// <param name="TalkSeconds">Time the caller spoke with the agent (0 unless answered).</param>
@@ -21,7 +23,7 @@ public static class CallOutcomeClassifier
         var outcome = OutcomeOf(call);
         var talk = outcome == CallOutcome.Answered ? TalkSecondsOf(call) : 0;
         var callSeconds = Seconds(call.InboundDurationSeconds, call.InboundStartTime ?? call.AnsweredAt, call.InboundEndTime);
-        var cost = ToMoney(call.InboundPrice) + ToMoney(call.AgentPrice);
+        var cost = (ProcessedCallMapper.ToMoney(call.InboundPrice) ?? 0m) + (ProcessedCallMapper.ToMoney(call.AgentPrice) ?? 0m);
         return new CallClassification(outcome, talk, Math.Max(callSeconds, talk), cost);
     }
 
@@ -107,8 +109,4 @@ public static class CallOutcomeClassifier
     private static bool IsConnectRoute(string? route) => string.Equals(route, ConnectRoute, StringComparison.OrdinalIgnoreCase);
 
     private static string Normalize(string? value) => value?.Trim().ToLowerInvariant() ?? "";
-
-    // Vonage prices are strings like "0.00450000"; keep 8 decimals and drop the binary-float noise.
-    private static decimal ToMoney(double? value) =>
-        value is { } v && double.IsFinite(v) ? Math.Round((decimal)v, 8) : 0m;
 }

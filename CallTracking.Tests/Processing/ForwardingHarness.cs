@@ -1,11 +1,12 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.Processing;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
-namespace CallTracking.Tests.Forwarding;
+namespace CallTracking.Tests.Processing;
 
 /// <summary>
 /// The app's real services against Azurite, with Mixpanel, impact.com and Segment played by one HTTP stub
