@@ -109,6 +109,16 @@ param instanceMemoryMB int = 2048
 @maxValue(40)
 param alwaysReadyHttpInstances int = 0
 
+// ---- Monitoring ----
+
+@description('E-mail address alerts are sent to. Empty: no action group; alerts still fire and show in the portal.')
+param alertEmail string = ''
+
+@description('Daily ingestion cap of the Log Analytics workspace (Application Insights included), GB. Past it, telemetry is dropped until the next day.')
+@minValue(1)
+@maxValue(1000)
+param logAnalyticsDailyCapGb int = 1
+
 // ---- Secrets: stored in Key Vault, referenced from app settings ----
 
 // Required, no default: the app refuses to start without it (it verifies every Vonage webhook), so azd prompts
@@ -151,6 +161,7 @@ var identityName = '${abbrs.managedIdentityUserAssignedIdentities}api-${resource
 var storageAccountName = '${abbrs.storageStorageAccounts}${resourceToken}'
 var keyVaultName = '${abbrs.keyVaultVaults}${resourceToken}'
 var applicationInsightsName = '${abbrs.insightsComponents}${resourceToken}'
+var logAnalyticsName = '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(toLower(uniqueString(functionAppName, resourceToken)), 7)}'
 
 // App setting -> Key Vault secret name. The app reads the setting; the platform resolves the reference.
@@ -183,10 +194,11 @@ module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   scope: rg
   params: {
-    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    logAnalyticsName: logAnalyticsName
     applicationInsightsName: applicationInsightsName
     location: location
     tags: tags
+    dailyCapGb: logAnalyticsDailyCapGb
   }
 }
 
@@ -278,6 +290,40 @@ module api 'modules/functionapp.bicep' = {
       Impact__AccountSid: impactAccountSid
       Mixpanel__ApiBaseUrl: mixpanelApiBaseUrl
     }
+  }
+}
+
+module diagnostics 'modules/diagnostics.bicep' = {
+  name: 'diagnostics'
+  scope: rg
+  dependsOn: [
+    api
+    keyVault
+    monitoring
+  ]
+  params: {
+    functionAppName: functionAppName
+    keyVaultName: keyVaultName
+    logAnalyticsName: logAnalyticsName
+  }
+}
+
+module alerts 'modules/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  // Deployed after what they watch: the poison and worker alerts also read FunctionAppLogs, which diagnostics fills.
+  dependsOn: [
+    api
+    monitoring
+    diagnostics
+  ]
+  params: {
+    location: location
+    tags: tags
+    alertEmail: alertEmail
+    logAnalyticsName: logAnalyticsName
+    applicationInsightsName: applicationInsightsName
+    functionAppName: functionAppName
   }
 }
 

@@ -13,11 +13,23 @@ public class HostJsonTests
 
         Assert.Equal("api", hostJson.RoutePrefix);
         Assert.Equal(16, hostJson.Queues.BatchSize);
-        Assert.Equal(TimeSpan.FromSeconds(10), hostJson.Queues.VisibilityTimeout);
-        Assert.Equal(5, hostJson.Queues.MaxDequeueCount);
+        Assert.Equal(TimeSpan.FromMinutes(2), hostJson.Queues.VisibilityTimeout);
+        Assert.Equal(20, hostJson.Queues.MaxDequeueCount);
         Assert.Equal(TimeSpan.FromSeconds(2), hostJson.Queues.MaxPollingInterval);
         Assert.True(hostJson.Queues.Base64);
         Assert.Equal(TimeSpan.FromMinutes(5), hostJson.FunctionTimeout);
+    }
+
+    [Fact]
+    public void Repository_host_json_rides_out_a_30_minute_outage_and_retries_a_one_off_failure_within_minutes()
+    {
+        var queues = HostJson.Parse(File.ReadAllText(RepositoryPaths.Combine("host.json"))).Queues;
+
+        // A failed message is visible again visibilityTimeout after each failure (no back-off: the queue trigger has
+        // none), so poison comes no sooner than (maxDequeueCount - 1) x visibilityTimeout after the first attempt.
+        var horizon = (queues.MaxDequeueCount - 1) * queues.VisibilityTimeout;
+        Assert.True(horizon >= TimeSpan.FromMinutes(30), $"poison after {horizon} of outage");
+        Assert.True(queues.VisibilityTimeout <= TimeSpan.FromMinutes(2), $"a one-off failure waits {queues.VisibilityTimeout}");
     }
 
     [Fact]

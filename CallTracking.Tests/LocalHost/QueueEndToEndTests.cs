@@ -1,5 +1,6 @@
 using Azure.Storage.Queues;
 using CallTracking.Functions.Common;
+using CallTracking.LocalHost.Configuration;
 using CallTracking.Tests.Infrastructure;
 using Xunit;
 
@@ -10,7 +11,7 @@ namespace CallTracking.Tests.LocalHost;
 public class QueueEndToEndTests(FunctionsHostFixture host)
 {
     [Fact]
-    public async Task A_message_that_fails_five_times_lands_in_the_poison_queue()
+    public async Task A_message_that_fails_max_dequeue_count_times_lands_in_the_poison_queue()
     {
         var marker = TestServices.UniqueId("poison");
         // Valid base64 JSON, but without a callId: the function throws on every attempt.
@@ -31,8 +32,10 @@ public class QueueEndToEndTests(FunctionsHostFixture host)
         }, TimeSpan.FromSeconds(60));
 
         Assert.True(found, "the failing message did not reach calls-completed-poison. Host log:\n" + host.Log);
-        // Five attempts, each reported as a failure by the host (dequeue count 1..5 of 5).
-        Assert.Contains("5/5", host.Log, StringComparison.Ordinal);
+        // host.json's maxDequeueCount attempts (failed messages are visible again at once here), each reported as a
+        // failure by the host (dequeue count 1..n of n).
+        var maxDequeueCount = HostJson.Parse(File.ReadAllText(RepositoryPaths.Combine("host.json"))).Queues.MaxDequeueCount;
+        Assert.Contains($"{maxDequeueCount}/{maxDequeueCount}", host.Log, StringComparison.Ordinal);
     }
 
     private static async Task<bool> EventuallyAsync(Func<Task<bool>> condition, TimeSpan timeout)

@@ -7,7 +7,7 @@ namespace CallTracking.Tests.Soak;
 /// The app behind the local host on a disk-persisted Azurite of its own (so the soak can restart it and then count
 /// every row and message), with signed webhooks on and every sink pointed at one stub server.
 /// </summary>
-public sealed class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixture()), IAsyncLifetime
+public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixture()), IAsyncLifetime
 {
     public const string SignatureSecret = "soak-signature-secret-0c1d";
     public const string ApiKey = "soak-api-key";
@@ -79,7 +79,7 @@ public sealed class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuri
         // answer, within the drain, instead of after the default 4 hours. A CI run hit exactly that once.
         settings["CallTracking__StaleCallMinutes"] = "5";
         // Two failed deliveries and a message goes to poison, so the soak's Segment outage exercises poison and replay
-        // within minutes (the app's host.json says 5; the local host honours the same override as func).
+        // within minutes (the app's host.json says 20; the local host honours the same override as func).
         settings["AzureFunctionsJobHost__extensions__queues__maxDequeueCount"] = "2";
         // Longer than a call's sends to all four sinks, so a duplicate message never takes over a send in progress.
         settings["Forwarding__ClaimSeconds"] = "40";

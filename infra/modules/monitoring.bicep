@@ -11,6 +11,11 @@ param tags object = {}
 @maxValue(730)
 param retentionInDays int = 30
 
+@description('Most GB the workspace ingests per day (Application Insights included); past it, ingestion stops until the next day.')
+@minValue(1)
+@maxValue(1000)
+param dailyCapGb int = 1
+
 resource workspace 'Microsoft.OperationalInsights/workspaces@2025-07-01' = {
   name: logAnalyticsName
   location: location
@@ -20,6 +25,9 @@ resource workspace 'Microsoft.OperationalInsights/workspaces@2025-07-01' = {
       name: 'PerGB2018'
     }
     retentionInDays: retentionInDays
+    workspaceCapping: {
+      dailyQuotaGb: dailyCapGb
+    }
     features: {
       enableLogAccessUsingOnlyResourcePermissions: true
     }
@@ -45,3 +53,4 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 output applicationInsightsName string = applicationInsights.name
 output applicationInsightsId string = applicationInsights.id
 output logAnalyticsName string = workspace.name
+output logAnalyticsId string = workspace.id
