@@ -310,7 +310,7 @@ public class CallProcessorTests(AzuriteFixture azurite)
         var call = await harness.AddCallAsync(AnsweredCall(campaign));
         var callId = call.PartitionKey;
 
-        // The host redelivers up to maxDequeueCount (5) times, then moves the message to the poison queue.
+        // The host redelivers up to maxDequeueCount times, then moves the message to the poison queue.
         for (var attempt = 1; attempt <= 5; attempt++)
         {
             await Assert.ThrowsAsync<DeliveryIncompleteException>(() => harness.Processor.ProcessAsync(callId));

@@ -53,7 +53,7 @@ public sealed class RealHostTests(RealHostFixture host) : IClassFixture<RealHost
                 ["recordCalls"] = campaign.RecordCalls,
                 ["whisperText"] = campaign.WhisperText,
             };
-            var put = await host.Client.PutAsync(new Uri($"api/campaigns/{campaign.Id}", UriKind.Relative), Json(body));
+            var put = await host.Client.PutAsync(new Uri($"api/campaigns/{campaign.Id}", UriKind.Relative), JsonBody.From(body));
             Assert.True(put.IsSuccessStatusCode, $"PUT {campaign.Id}: {(int)put.StatusCode} {await put.Content.ReadAsStringAsync()}");
         }
 
@@ -97,7 +97,4 @@ public sealed class RealHostTests(RealHostFixture host) : IClassFixture<RealHost
 
         throw new Xunit.Sdk.XunitException($"{campaignId}: {calls} calls expected in the stats; last answer: {stats}\n{host.Log[^Math.Min(host.Log.Length, 4000)..]}");
     }
-
-    /// <summary>With a Content-Length: the Functions host drops a chunked body (what PutAsJsonAsync sends).</summary>
-    private static StringContent Json(JsonObject body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
 }

@@ -188,7 +188,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
                 body["impact"] = new JsonObject { ["campaignId"] = 1001, ["mediaId"] = 2002, ["actionTrackerId"] = 3003 };
             }
 
-            var response = await host.Client.PutAsync(new Uri($"api/campaigns/{campaign.Id}", UriKind.Relative), Json(body));
+            var response = await host.Client.PutAsync(new Uri($"api/campaigns/{campaign.Id}", UriKind.Relative), JsonBody.From(body));
             Assert.True(response.IsSuccessStatusCode, $"PUT campaign {campaign.Id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
         }
     }
@@ -448,7 +448,4 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         string.Join('\n', log.Split('\n').Where(l => l.StartsWith("Warning", StringComparison.Ordinal) || l.StartsWith("Error", StringComparison.Ordinal)));
 
     private static string Tail(string text, int lines) => string.Join('\n', text.Split('\n').TakeLast(lines));
-
-    /// <summary>With a Content-Length: the Functions host drops a chunked body (what PutAsJsonAsync sends).</summary>
-    private static StringContent Json(JsonObject body) => new(body.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
 }

@@ -178,7 +178,7 @@ public sealed class SinkOutageSoakTests(SinkOutageSoakHostFixture host, ITestOut
             ["recordCalls"] = Campaign.RecordCalls,
             ["impact"] = new JsonObject { ["campaignId"] = 1001, ["mediaId"] = 2002, ["actionTrackerId"] = 3003 },
         };
-        var response = await host.Client.PutAsJsonAsync(new Uri($"api/campaigns/{Campaign.Id}", UriKind.Relative), body);
+        var response = await host.Client.PutAsync(new Uri($"api/campaigns/{Campaign.Id}", UriKind.Relative), JsonBody.From(body));
         Assert.True(response.IsSuccessStatusCode, $"PUT campaign: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
