@@ -15,7 +15,7 @@ esac
 echo "== build (Release)"
 dotnet build tools/CallTracking.LocalHost -c Release --nologo -v quiet -clp:ErrorsOnly
 dotnet build CallTracking.Functions -c Release --nologo -v quiet -clp:ErrorsOnly
-dotnet build bench/CallTracking.IngestBench -c Release --nologo -v quiet -clp:ErrorsOnly
+dotnet build bench/CallTracking.Benchmarks -c Release --nologo -v quiet -clp:ErrorsOnly
 echo "== $(date -u '+%F %H:%M UTC'); uptime:$(uptime)"
-dotnet bench/CallTracking.IngestBench/bin/Release/net10.0/CallTracking.IngestBench.dll "$@"
+dotnet bench/CallTracking.Benchmarks/bin/Release/net10.0/CallTracking.Benchmarks.dll ingest "$@"
 echo "== uptime:$(uptime)"

@@ -19,10 +19,10 @@ fi
 
 echo "== build (Release)"
 dotnet build tools/CallTracking.LocalHost -c Release --nologo -v quiet -clp:ErrorsOnly
-dotnet build bench/CallTracking.LoadGen -c Release --nologo -v quiet -clp:ErrorsOnly
+dotnet build bench/CallTracking.Benchmarks -c Release --nologo -v quiet -clp:ErrorsOnly
 host_dll=tools/CallTracking.LocalHost/bin/Release/net10.0/CallTracking.LocalHost.dll
 app_dir=$(pwd)/CallTracking.Functions/bin/Release/net10.0
-loadgen=bench/CallTracking.LoadGen/bin/Release/net10.0/CallTracking.LoadGen.dll
+benchmarks=bench/CallTracking.Benchmarks/bin/Release/net10.0/CallTracking.Benchmarks.dll
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 free_port() { local p; while :; do p=$((20000 + RANDOM % 30000)); listening "$p" || { echo "$p"; return; }; done; }
@@ -59,10 +59,10 @@ echo "== wrk -t2 -c16 -d${duration}s --latency $base/$path"
 wrk -t2 -c16 -d"${duration}s" --latency "$base/$path"
 
 echo "== open loop: $rate req/s for $duration s"
-dotnet "$loadgen" open "$base/$path" "$rate" "$duration"
+dotnet "$benchmarks" loadgen open "$base/$path" "$rate" "$duration"
 
 kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 rm -f /tmp/bench-local-host.$$.log
 
 echo "== start to first 200 on /$path (3 runs; includes the host's own start)"
-for _ in 1 2 3; do dotnet "$loadgen" startup "$host_dll" "$app_dir" "$path"; done
+for _ in 1 2 3; do dotnet "$benchmarks" loadgen startup "$host_dll" "$app_dir" "$path"; done

@@ -12,7 +12,7 @@ function Get-AzdValue([string] $Name) {
 }
 
 # Windows twin of scripts/fallback-ncco (bash, the reference, tested against the app by
-# CallTracking.Tests/Deployment/FallbackNccoFileTests): same texts, same rules, same NCCO. Change both together.
+# CallTracking.IntegrationTests/Deployment/FallbackNccoFileTests): same texts, same rules, same NCCO. Change both together.
 # Returns the NCCO's JSON, or throws when the number is not in international form.
 function New-FallbackNcco([string] $BaseUrl, [string] $Number) {
     $eventUrl = $BaseUrl.TrimEnd('/') + '/api/event'

@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.Json;
 using CallTracking.Functions.Calls;
 using Xunit;
 
@@ -29,34 +28,6 @@ public class CallStateMachineTests
 
         return call;
     }
-
-    /// <summary>The ledger fields events decide (not the enqueue bookkeeping), as comparable text.</summary>
-    internal static string Snapshot(CallRecord c) => JsonSerializer.Serialize(new
-    {
-        c.CampaignId,
-        c.TrackingNumber,
-        c.CallerNumber,
-        c.AgentNumber,
-        c.InboundLegUuid,
-        c.InboundStatus,
-        c.InboundStatusAt,
-        c.InboundStartTime,
-        c.InboundEndTime,
-        c.InboundDurationSeconds,
-        c.InboundPrice,
-        c.InboundRate,
-        c.InboundNetwork,
-        c.AgentLegUuid,
-        c.AgentStatus,
-        c.AgentStatusAt,
-        c.AgentDetail,
-        c.AgentAnsweredAt,
-        c.AgentEndTime,
-        c.AgentDurationSeconds,
-        c.AgentPrice,
-        c.AgentRate,
-        c.CompletedAt,
-    });
 
     [Theory]
     [MemberData(nameof(StatusesForBothLegs))]
@@ -127,7 +98,7 @@ public class CallStateMachineTests
 
         Assert.Equal(failure, forward.AgentStatus);
         Assert.Equal(detail, forward.AgentDetail);
-        Assert.Equal(Snapshot(forward), Snapshot(backward));
+        Assert.Equal(CallEvents.Snapshot(forward), CallEvents.Snapshot(backward));
     }
 
     [Fact]
@@ -169,14 +140,14 @@ public class CallStateMachineTests
     public void Every_order_of_an_answered_call_gives_the_same_state()
     {
         var events = new CallEvents("CON-perm");
-        var expected = Snapshot(Run(events.AnsweredCall()));
+        var expected = CallEvents.Snapshot(Run(events.AnsweredCall()));
 
         var count = 0;
         // Six of the eight events (both ringings left out): 720 orders keep the test cheap on a shared machine.
         var sequence = events.AnsweredCall().Where(e => !e.Contains("\"ringing\"", StringComparison.Ordinal));
         foreach (var order in Permutations(sequence.Select(Parse).ToArray()))
         {
-            Assert.Equal(expected, Snapshot(Run(order)));
+            Assert.Equal(expected, CallEvents.Snapshot(Run(order)));
             count++;
         }
 
@@ -187,13 +158,13 @@ public class CallStateMachineTests
     public void Random_orders_of_every_event_delivered_twice_give_the_same_state()
     {
         var events = new CallEvents("CON-rand");
-        var expected = Snapshot(Run(events.AnsweredCall()));
+        var expected = CallEvents.Snapshot(Run(events.AnsweredCall()));
         var doubled = events.AnsweredCall().Concat(events.AnsweredCall()).Select(Parse).ToArray();
 
         for (var seed = 0; seed < 200; seed++)
         {
             new Random(seed).Shuffle(doubled);
-            Assert.Equal(expected, Snapshot(Run(doubled)));
+            Assert.Equal(expected, CallEvents.Snapshot(Run(doubled)));
         }
     }
 
@@ -206,7 +177,7 @@ public class CallStateMachineTests
         var sequence = events.AgentFails("busy").Where(e => !e.Contains("\"ringing\"", StringComparison.Ordinal));
         foreach (var order in Permutations(sequence.Select(Parse).ToArray()))
         {
-            Assert.Equal(Snapshot(expected), Snapshot(Run(order)));
+            Assert.Equal(CallEvents.Snapshot(expected), CallEvents.Snapshot(Run(order)));
         }
 
         Assert.Equal("busy", expected.AgentStatus);

@@ -110,9 +110,3 @@ public class FunctionsHostFixture : IAsyncLifetime
         await Azurite.DisposeAsync();
     }
 }
-
-[CollectionDefinition(Name)]
-public sealed class FunctionsHostCollection : ICollectionFixture<FunctionsHostFixture>
-{
-    public const string Name = "FunctionsHost";
-}

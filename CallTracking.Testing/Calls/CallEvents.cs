@@ -87,4 +87,32 @@ public sealed class CallEvents(string conversationUuid, string trackingNumber = 
 
         return JsonSerializer.Serialize(payload);
     }
+
+    /// <summary>The ledger fields events decide (not the enqueue bookkeeping), as comparable text.</summary>
+    public static string Snapshot(CallRecord c) => JsonSerializer.Serialize(new
+    {
+        c.CampaignId,
+        c.TrackingNumber,
+        c.CallerNumber,
+        c.AgentNumber,
+        c.InboundLegUuid,
+        c.InboundStatus,
+        c.InboundStatusAt,
+        c.InboundStartTime,
+        c.InboundEndTime,
+        c.InboundDurationSeconds,
+        c.InboundPrice,
+        c.InboundRate,
+        c.InboundNetwork,
+        c.AgentLegUuid,
+        c.AgentStatus,
+        c.AgentStatusAt,
+        c.AgentDetail,
+        c.AgentAnsweredAt,
+        c.AgentEndTime,
+        c.AgentDurationSeconds,
+        c.AgentPrice,
+        c.AgentRate,
+        c.CompletedAt,
+    });
 }

@@ -9,7 +9,7 @@ public static class GoldenNcco
 {
     public static void AssertMatches(string scenario, byte[] actual, IReadOnlyDictionary<string, string> tokens)
     {
-        var path = RepositoryPaths.Combine("CallTracking.Tests", "CallFlow", "Golden", scenario + ".json");
+        var path = RepositoryPaths.Combine("CallTracking.IntegrationTests", "CallFlow", "Golden", scenario + ".json");
         var text = File.ReadAllText(path);
         foreach (var (token, value) in tokens)
         {

@@ -107,7 +107,7 @@ public class FunctionMetadataTests
 
     private static string MetadataPath()
     {
-        // Test output is .../CallTracking.Tests/bin/<Configuration>/<tfm>/: read the Functions project's build of the same kind.
+        // Test output is .../CallTracking.IntegrationTests/bin/<Configuration>/<tfm>/: read the Functions project's build of the same kind.
         var output = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
         var path = RepositoryPaths.Combine("CallTracking.Functions", "bin", output.Parent!.Name, output.Name, "functions.metadata");
         Assert.True(File.Exists(path), $"No functions.metadata at {path}: build the solution first.");

@@ -3,23 +3,32 @@ using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
 
-// Usage:
-//   open    <url> <requests per second> <seconds>   fixed-rate (open-loop) load; latency counted from each request's
-//                                                   scheduled start, so a stall is not hidden (no coordinated omission)
-//   startup <LocalHost.dll> <app dir> <path+query>  spawns the host and times spawn -> first 200 on the path
-var mode = args.ElementAtOrDefault(0);
-return mode switch
-{
-    "open" when args.Length == 4 => await OpenLoop.RunAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture),
-        int.Parse(args[3], CultureInfo.InvariantCulture)),
-    "startup" when args.Length == 4 => await Startup.RunAsync(args[1], args[2], args[3]),
-    _ => Usage(),
-};
+namespace CallTracking.LoadGen;
 
-static int Usage()
+/// <summary>The <c>loadgen</c> subcommand of CallTracking.Benchmarks (bench/README.md).</summary>
+internal static class LoadGenCommand
 {
-    Console.Error.WriteLine("usage: open <url> <rps> <seconds> | startup <LocalHost.dll> <app dir> <path?query>");
-    return 2;
+    public static async Task<int> RunAsync(string[] args)
+    {
+        // Usage:
+        //   open    <url> <requests per second> <seconds>   fixed-rate (open-loop) load; latency counted from each request's
+        //                                                   scheduled start, so a stall is not hidden (no coordinated omission)
+        //   startup <LocalHost.dll> <app dir> <path+query>  spawns the host and times spawn -> first 200 on the path
+        var mode = args.ElementAtOrDefault(0);
+        return mode switch
+        {
+            "open" when args.Length == 4 => await OpenLoop.RunAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture),
+                int.Parse(args[3], CultureInfo.InvariantCulture)),
+            "startup" when args.Length == 4 => await Startup.RunAsync(args[1], args[2], args[3]),
+            _ => Usage(),
+        };
+
+        static int Usage()
+        {
+            Console.Error.WriteLine("usage: open <url> <rps> <seconds> | startup <LocalHost.dll> <app dir> <path?query>");
+            return 2;
+        }
+    }
 }
 
 internal static class OpenLoop

@@ -84,7 +84,7 @@ public sealed class CallIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(1, await MessagesForAsync(events.ConversationUuid));
         Assert.Equal(("completed", "completed"), (call.InboundStatus, call.AgentStatus));
         Assert.Equal((events.InboundUuid, events.AgentUuid), (call.InboundLegUuid, call.AgentLegUuid));
-        Assert.Equal(CallStateMachineTests.Snapshot(Expected(events.AnsweredCall())), CallStateMachineTests.Snapshot(call));
+        Assert.Equal(CallEvents.Snapshot(Expected(events.AnsweredCall())), CallEvents.Snapshot(call));
         Assert.NotNull(call.CompletedAt);
         Assert.NotNull(call.EnqueuedAt);
         Assert.NotNull(call.EnqueueClaimedAt);
@@ -111,7 +111,7 @@ public sealed class CallIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
 
         var call = await _calls.GetAsync(events.ConversationUuid);
         Assert.NotNull(call);
-        Assert.Equal(CallStateMachineTests.Snapshot(Expected(events.AnsweredCall())), CallStateMachineTests.Snapshot(call));
+        Assert.Equal(CallEvents.Snapshot(Expected(events.AnsweredCall())), CallEvents.Snapshot(call));
         Assert.Equal(1, await MessagesForAsync(events.ConversationUuid));
         Assert.Equal(8, (await RowsAsync(StorageNames.CallEventsTable, events.ConversationUuid)).Count);
     }

@@ -15,45 +15,56 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-// Usage: dotnet run -c Release --project bench/CallTracking.ReportingBench -- [stats] [csv] [--connection <storage connection string>]
-// Without --connection it starts its own in-memory Azurite from the repository's node_modules (run 'npm ci' first).
-var run = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
-if (run.Count == 0)
+namespace CallTracking.ReportingBench;
+
+/// <summary>The <c>reporting</c> subcommand of CallTracking.Benchmarks (bench/README.md).</summary>
+internal static class ReportingCommand
 {
-    run = ["stats", "csv"];
-}
+    public static async Task<int> RunAsync(string[] args)
+    {
+        // Usage: dotnet run -c Release --project bench/CallTracking.Benchmarks -- reporting [stats] [csv] [--connection <storage connection string>]
+        // Without --connection it starts its own in-memory Azurite from the repository's node_modules (run 'npm ci' first).
+        var run = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToHashSet(StringComparer.OrdinalIgnoreCase);
+        if (run.Count == 0)
+        {
+            run = ["stats", "csv"];
+        }
 
-var connectionIndex = Array.IndexOf(args, "--connection");
-// The tests' Azurite fixture (in memory, free ports), linked into this project.
-var azurite = connectionIndex >= 0 ? null : new AzuriteFixture();
-if (azurite is not null)
-{
-    await azurite.InitializeAsync();
-}
+        var connectionIndex = Array.IndexOf(args, "--connection");
+        // The tests' Azurite fixture (in memory, free ports), from CallTracking.Testing.
+        var azurite = connectionIndex >= 0 ? null : new AzuriteFixture();
+        if (azurite is not null)
+        {
+            await azurite.InitializeAsync();
+        }
 
-await using var stopAzurite = new AsyncCleanup(() => azurite?.DisposeAsync() ?? Task.CompletedTask);
-var connection = connectionIndex >= 0 ? args[connectionIndex + 1] : azurite!.ConnectionString;
+        await using var stopAzurite = new AsyncCleanup(() => azurite?.DisposeAsync() ?? Task.CompletedTask);
+        var connection = connectionIndex >= 0 ? args[connectionIndex + 1] : azurite!.ConnectionString;
 
-var configuration = new ConfigurationBuilder()
-    .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.StorageConnection] = connection })
-    .Build();
-var services = new ServiceCollection()
-    .AddSingleton<IConfiguration>(configuration)
-    .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
-    .AddCallTrackingApp()
-    .BuildServiceProvider();
-await services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
-var campaigns = services.GetRequiredService<CampaignStore>();
-var table = services.GetRequiredService<ReportStore>().Table;
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [StorageNames.StorageConnection] = connection })
+            .Build();
+        var services = new ServiceCollection()
+            .AddSingleton<IConfiguration>(configuration)
+            .AddLogging(b => b.SetMinimumLevel(LogLevel.Warning))
+            .AddCallTrackingApp()
+            .BuildServiceProvider();
+        await services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
+        var campaigns = services.GetRequiredService<CampaignStore>();
+        var table = services.GetRequiredService<ReportStore>().Table;
 
-if (run.Contains("stats"))
-{
-    await StatsBench.RunAsync(services, campaigns, table);
-}
+        if (run.Contains("stats"))
+        {
+            await StatsBench.RunAsync(services, campaigns, table);
+        }
 
-if (run.Contains("csv"))
-{
-    await CsvBench.RunAsync(services, campaigns, table, connection);
+        if (run.Contains("csv"))
+        {
+            await CsvBench.RunAsync(services, campaigns, table, connection);
+        }
+
+        return 0;
+    }
 }
 
 internal static class StatsBench
