@@ -7,6 +7,7 @@ using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Http;
 using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
+using CallTracking.Functions.Telemetry;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -21,6 +22,7 @@ public static class AppServices
     public static IServiceCollection AddCallTrackingApp(this IServiceCollection services) =>
         services
             .AddCallTrackingCore()
+            .AddCallTrackingMetrics()
             .AddHttpEdge()
             .AddCampaigns()
             .AddCallFlow()

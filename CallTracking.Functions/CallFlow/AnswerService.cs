@@ -2,6 +2,7 @@ using System.Text.Json;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -37,13 +38,15 @@ public sealed class AnswerService
     private readonly CallStartRecorder _recorder;
     private readonly FallbackNcco _fallback;
     private readonly TimeProvider _time;
+    private readonly CallTrackingMetrics _metrics;
     private readonly ILogger<AnswerService> _logger;
     private readonly JsonEncodedText _unknownNumberMessage;
     private readonly JsonEncodedText? _globalFallback;
     private readonly string? _globalFallbackE164;
 
     public AnswerService(CampaignDirectory directory, CampaignCompiler compiler, BusinessHoursCalendar calendar,
-        CallStartRecorder recorder, FallbackNcco fallback, TimeProvider time, IOptions<CallTrackingOptions> options, ILogger<AnswerService> logger)
+        CallStartRecorder recorder, FallbackNcco fallback, TimeProvider time, IOptions<CallTrackingOptions> options, CallTrackingMetrics metrics,
+        ILogger<AnswerService> logger)
     {
         _directory = directory;
         _compiler = compiler;
@@ -51,6 +54,7 @@ public sealed class AnswerService
         _recorder = recorder;
         _fallback = fallback;
         _time = time;
+        _metrics = metrics;
         _logger = logger;
         var settings = options.Value;
         _unknownNumberMessage = CompiledCampaign.Encode(settings.UnknownNumberMessage);
@@ -82,6 +86,7 @@ public sealed class AnswerService
             _logger.LogError(ex, "Answering a call to {TrackingNumber} failed ({Reason}); returned the fallback NCCO",
                 E164.Mask(trackingNumber), ex.GetType().Name);
             outcome = new AnswerOutcome(_fallback.Build(trackingNumber, urls), AnswerRoute.Fallback);
+            _metrics.AnswerFallback("answer_error");
             agentNumber = _globalFallbackE164;
         }
 

@@ -47,7 +47,8 @@ public sealed class CompletionNotifier(
             call.EnqueuedAt = time.GetUtcNow();
             return true;
         }, cancellationToken);
-        logger.LogInformation("Call {CallId} completed; queued for processing in {DelaySeconds}s", callId, delay.TotalSeconds);
+        // Debug: one line per call that says only that the normal path was taken.
+        logger.LogDebug("Call {CallId} completed; queued for processing in {DelaySeconds}s", callId, delay.TotalSeconds);
     }
 
     /// <summary>Sends the call's message again without a claim (the first one was lost; processing is idempotent).</summary>

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Storage.Queues;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -31,6 +32,7 @@ public sealed class StaleCallWatchdog(
     CompletionNotifier notifier,
     IOptions<CallTrackingOptions> options,
     TimeProvider time,
+    CallTrackingMetrics metrics,
     ILogger<StaleCallWatchdog> logger)
 {
     // A queue message can stay invisible for at most 7 days.
@@ -82,6 +84,7 @@ public sealed class StaleCallWatchdog(
             // storing results). Processing is idempotent per call, so one more message is safe.
             logger.LogWarning("Call {CallId} was queued at {EnqueuedAt:o} but never processed; queueing it again", callId, enqueuedAt);
             await notifier.ResendAsync(callId, cancellationToken);
+            metrics.WatchdogAction("resent");
             return Verdict.Resent;
         }
 
@@ -122,6 +125,7 @@ public sealed class StaleCallWatchdog(
                 logger.LogWarning("Call {CallId} from {Caller} was {What} by the watchdog", callId, E164.Mask(call.CallerNumber),
                     verdict == Verdict.Closed ? "closed without its final events" : "final but never queued; queued");
                 await notifier.SendAsync(callId, claim!.Value, cancellationToken);
+                metrics.WatchdogAction(verdict == Verdict.Closed ? "closed" : "rescued");
                 break;
             case Verdict.Rescheduled:
                 // Due again when the call would turn stale, or when a fresh claim of another sender would go stale.

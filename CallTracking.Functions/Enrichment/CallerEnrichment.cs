@@ -1,5 +1,6 @@
 using Azure;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly.Timeout;
@@ -20,6 +21,7 @@ public sealed class CallerEnrichment(
     NumberInsightLookup numberInsight,
     IdentityInsightsLookup identityInsights,
     TimeProvider time,
+    CallTrackingMetrics metrics,
     ILogger<CallerEnrichment> logger) : ICallerEnrichment
 {
     public const string NoProvider = "none";
@@ -30,6 +32,15 @@ public sealed class CallerEnrichment(
         {
             return new CallerInfo(null, null, null, LineTypes.Unknown, NoProvider, 0m, FromCache: false, FallbackReason: null);
         }
+
+        var info = await LookUpAsync(callerE164, ct);
+        // Tagged with the configured provider, so a provider that keeps falling back shows as its own fallback rate.
+        metrics.Enrichment(options.Value.Provider.ToString(), info.FromCache, fallback: info.FallbackReason is not null);
+        return info;
+    }
+
+    private async Task<CallerInfo> LookUpAsync(string callerE164, CancellationToken ct)
+    {
 
         var settings = options.Value;
         ICallerLookup lookup = settings.Provider switch

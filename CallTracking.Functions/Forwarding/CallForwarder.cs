@@ -1,5 +1,6 @@
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -16,6 +17,7 @@ public sealed class CallForwarder(
     DeliveryLedger ledger,
     IOptions<ForwardingOptions> options,
     TimeProvider time,
+    CallTrackingMetrics metrics,
     ILogger<CallForwarder> logger) : ICallProcessingStage
 {
     private readonly IDeliverySink[] _sinks = sinks.Where(s => s.IsEnabled).ToArray();
@@ -71,6 +73,7 @@ public sealed class CallForwarder(
                 row.Status = nameof(DeliveryStatus.Skipped);
                 row.LastError = reason;
                 row.ClaimedUntil = null;
+                metrics.Delivery(sink.Name, "skipped");
             }
             else
             {
@@ -103,15 +106,19 @@ public sealed class CallForwarder(
             if (result.Status == DeliveryStatus.Delivered)
             {
                 row.DeliveredAt = finishedAt;
-                logger.LogInformation("Call {CallId} delivered to {Sink} (attempt {Attempt})", callId, sink.Name, row.Attempts);
+                // Debug: the ledger and the deliveries metric say it; an Information line per call and sink is noise.
+                logger.LogDebug("Call {CallId} delivered to {Sink} (attempt {Attempt})", callId, sink.Name, row.Attempts);
+                metrics.Delivery(sink.Name, "delivered");
             }
             else if (result.Status == DeliveryStatus.Failed)
             {
+                metrics.Delivery(sink.Name, "failed");
                 logger.LogError("Call {CallId} refused by {Sink} for good: {Error}", callId, sink.Name, result.Error);
             }
             else
             {
                 transient.Add(sink.Name);
+                metrics.Delivery(sink.Name, "transient");
                 logger.LogWarning("Call {CallId} not delivered to {Sink} (attempt {Attempt}), will retry: {Error}",
                     callId, sink.Name, row.Attempts, result.Error);
             }

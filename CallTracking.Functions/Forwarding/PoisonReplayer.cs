@@ -3,6 +3,7 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Forwarding;
@@ -12,7 +13,7 @@ namespace CallTracking.Functions.Forwarding;
 /// call's): <c>calls-completed</c> or <c>calls-watchdog</c>. The processor and the watchdog are idempotent and the
 /// delivery ledger remembers what each sink already has, so a replayed call only goes to the sinks that still need it.
 /// </summary>
-public sealed class PoisonReplayer(QueueServiceClient queues, ILogger<PoisonReplayer> logger)
+public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetrics metrics, ILogger<PoisonReplayer> logger)
 {
     /// <summary>Upper bound per request, so one call of the admin endpoint stays short.</summary>
     public const int MaxMessagesPerReplay = 5000;
@@ -60,7 +61,7 @@ public sealed class PoisonReplayer(QueueServiceClient queues, ILogger<PoisonRepl
                 await target.SendMessageAsync(message.Body, cancellationToken: cancellationToken);
                 await poison.DeleteMessageAsync(message.MessageId, message.PopReceipt, cancellationToken);
                 moved++;
-                logger.LogInformation("Replayed call {CallId} from {Queue}", messageCallId ?? "(unreadable)", poisonName);
+                logger.LogDebug("Replayed call {CallId} from {Queue}", messageCallId ?? "(unreadable)", poisonName);
             }
         }
 
@@ -70,6 +71,9 @@ public sealed class PoisonReplayer(QueueServiceClient queues, ILogger<PoisonRepl
             await poison.UpdateMessageAsync(message.MessageId, message.PopReceipt, visibilityTimeout: TimeSpan.Zero, cancellationToken: cancellationToken);
         }
 
+        metrics.PoisonMessagesReplayed(queue, moved);
+        // One line per replay (an operator's action) instead of one per message.
+        logger.LogInformation("Replayed {Moved} message(s) from {Queue}{ForCall}", moved, poisonName, callId is null ? "" : " for call " + callId);
         return new ReplayResult(moved, callId, queue);
     }
 

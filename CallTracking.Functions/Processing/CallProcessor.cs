@@ -1,6 +1,7 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Processing;
@@ -27,6 +28,7 @@ public sealed class CallProcessor(
     IEnumerable<ICallResultStage> resultStages,
     IEnumerable<ICallProcessingStage> stages,
     TimeProvider time,
+    CallTrackingMetrics metrics,
     ILogger<CallProcessor> logger)
 {
     /// <remarks>A stage that needs a retry (a sink failed) throws, so the queue redelivers the message.</remarks>
@@ -87,12 +89,19 @@ public sealed class CallProcessor(
         // (a late recording) costs a re-read.
         if (Apply(record) && await calls.TryReplaceAsync(record, cancellationToken))
         {
-            logger.LogInformation("Call {CallId} from {Caller}: {Outcome}, talk {TalkSeconds}s", callId, E164.Mask(record.CallerNumber),
+            // Debug: the outcome is on the row, in the reports and in the metric; one Information line per call is noise.
+            logger.LogDebug("Call {CallId} from {Caller}: {Outcome}, talk {TalkSeconds}s", callId, E164.Mask(record.CallerNumber),
                 record.Outcome, record.TalkSeconds);
+            metrics.CallProcessed(record.Outcome);
             return (record, true);
         }
 
         var updated = await calls.UpdateAsync(callId, Apply, cancellationToken);
+        if (stored)
+        {
+            metrics.CallProcessed(updated.Outcome);
+        }
+
         return (updated, stored);
     }
 }

@@ -1,0 +1,30 @@
+using CallTracking.Functions.Telemetry;
+using CallTracking.Tests.Infrastructure;
+using Microsoft.Extensions.Configuration;
+using Xunit;
+
+namespace CallTracking.Tests.Telemetry;
+
+/// <summary>The poison count needs the host's maxDequeueCount, which the worker reads as the host does.</summary>
+public class PoisonCountingMiddlewareTests
+{
+    [Fact]
+    public void Max_dequeue_count_comes_from_host_json()
+    {
+        var configuration = new ConfigurationBuilder().Build();
+
+        Assert.Equal(5, PoisonCountingMiddleware.MaxDequeueCount(configuration, RepositoryPaths.Combine("host.json")));
+    }
+
+    [Fact]
+    public void An_app_setting_overrides_host_json_and_without_either_the_host_default_applies()
+    {
+        var overridden = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureFunctionsJobHost:extensions:queues:maxDequeueCount"] = "2",
+        }).Build();
+
+        Assert.Equal(2, PoisonCountingMiddleware.MaxDequeueCount(overridden, RepositoryPaths.Combine("host.json")));
+        Assert.Equal(5, PoisonCountingMiddleware.MaxDequeueCount(new ConfigurationBuilder().Build(), Path.Combine(Path.GetTempPath(), "no-such-host.json")));
+    }
+}
