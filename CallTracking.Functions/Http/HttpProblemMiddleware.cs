@@ -79,10 +79,14 @@ public sealed class HttpProblemMiddleware(ILogger<HttpProblemMiddleware> logger)
 public static class HttpEdge
 {
     public static IServiceCollection AddHttpEdge(this IServiceCollection services) =>
-        services.AddSingleton<HttpProblemMiddleware>();
+        services.AddSingleton<HttpProblemMiddleware>().AddSingleton<VonageSignatureMiddleware>();
+
+    /// <summary>The signature check, for the Vonage-facing functions only (Program.cs), inside <see cref="UseHttpProblems"/>.</summary>
+    public static IFunctionsWorkerApplicationBuilder UseVonageSignatures(this IFunctionsWorkerApplicationBuilder builder) =>
+        builder.UseWhen<VonageSignatureMiddleware>(VonageWebhooks.IsSignedWebhook);
 
     /// <summary>
-    /// Outermost, before <see cref="VonageWebhooks.UseVonageSignatures"/>: failures of the signature middleware
+    /// Outermost, before <see cref="UseVonageSignatures"/>: failures of the signature middleware
     /// itself (a body over its limit) are answered here too.
     /// </summary>
     public static IFunctionsWorkerApplicationBuilder UseHttpProblems(this IFunctionsWorkerApplicationBuilder builder) =>

@@ -7,7 +7,10 @@ using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Vonage;
 
-/// <summary>Which functions Vonage calls (and so must be signed), and the wiring of signature verification.</summary>
+/// <summary>
+/// Which functions Vonage calls (and so must be signed), and the services of signature verification; the worker
+/// middleware that applies them is part of the HTTP edge (<c>Http/VonageSignatureMiddleware</c>).
+/// </summary>
 public static class VonageWebhooks
 {
     /// <summary>
@@ -36,14 +39,10 @@ public static class VonageWebhooks
         services.AddSingleton<VonageSignatureVerifier>();
         services.AddSingleton<WebhookSignaturePolicy>();
         services.AddSingleton<ISettingsCheck>(sp => sp.GetRequiredService<WebhookSignaturePolicy>());
-        services.AddSingleton<VonageSignatureMiddleware>();
         services.AddHostedService<SignatureModeNotice>();
         return services;
     }
 
-    /// <summary>The worker middleware, for the Vonage-facing functions only (Program.cs).</summary>
-    public static IFunctionsWorkerApplicationBuilder UseVonageSignatures(this IFunctionsWorkerApplicationBuilder builder) =>
-        builder.UseWhen<VonageSignatureMiddleware>(IsSignedWebhook);
 }
 
 /// <summary>Says once, at start-up, that webhook signatures are not being checked.</summary>

@@ -12,8 +12,11 @@ public class PoisonCountingMiddlewareTests
     public void Max_dequeue_count_comes_from_host_json()
     {
         var configuration = new ConfigurationBuilder().Build();
+        var hostJson = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(RepositoryPaths.Combine("host.json")))!;
+        var configured = (int)hostJson["extensions"]!["queues"]!["maxDequeueCount"]!;
 
-        Assert.Equal(5, PoisonCountingMiddleware.MaxDequeueCount(configuration, RepositoryPaths.Combine("host.json")));
+        Assert.NotEqual(5, configured); // not the host's default, so the value really comes from the file
+        Assert.Equal(configured, PoisonCountingMiddleware.MaxDequeueCount(configuration, RepositoryPaths.Combine("host.json")));
     }
 
     [Fact]

@@ -1,12 +1,12 @@
 using System.Net;
 using CallTracking.Functions.Common;
-using CallTracking.Functions.Http;
+using CallTracking.Functions.Vonage;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
 
-namespace CallTracking.Functions.Vonage;
+namespace CallTracking.Functions.Http;
 
 /// <summary>
 /// Rejects Vonage-facing webhooks (<see cref="VonageWebhooks.SignedFunctions"/>) whose signed JWT does not verify:
