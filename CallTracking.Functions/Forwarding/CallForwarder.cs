@@ -106,8 +106,9 @@ public sealed class CallForwarder(
             if (result.Status == DeliveryStatus.Delivered)
             {
                 row.DeliveredAt = finishedAt;
-                // Debug: the ledger and the deliveries metric say it; an Information line per call and sink is noise.
-                logger.LogDebug("Call {CallId} delivered to {Sink} (attempt {Attempt})", callId, sink.Name, row.Attempts);
+                // Information, not Debug: the sink alert (infra/modules/alerts.bicep) reads it to tell a sink that
+                // recovered from one still failing, until that alert moves to the deliveries metric.
+                logger.LogInformation("Call {CallId} delivered to {Sink} (attempt {Attempt})", callId, sink.Name, row.Attempts);
                 metrics.Delivery(sink.Name, "delivered");
             }
             else if (result.Status == DeliveryStatus.Failed)
