@@ -45,9 +45,16 @@ public sealed class EnrichmentProviderSettings(IOptions<EnrichmentOptions> optio
 {
     private readonly Lazy<IReadOnlyList<SettingProblem>> _missing = new(() => FindMissing(options.Value.Provider, vonage.Value));
 
+    // Read for every processed call: worked out once, as the settings do not change while the worker runs.
+    private readonly Lazy<string?> _notConfiguredReason = new(() =>
+    {
+        var missing = FindMissing(options.Value.Provider, vonage.Value);
+        return missing.Count == 0 ? null
+            : $"{options.Value.Provider}: not configured ({string.Join(", ", missing.Select(m => m.Setting))})";
+    });
+
     /// <summary>Null when the selected provider can be used; else why callers are enriched offline instead.</summary>
-    public string? NotConfiguredReason => _missing.Value.Count == 0 ? null
-        : $"{options.Value.Provider}: not configured ({string.Join(", ", _missing.Value.Select(m => m.Setting))})";
+    public string? NotConfiguredReason => _notConfiguredReason.Value;
 
     public IEnumerable<SettingProblem> Problems() => _missing.Value;
 

@@ -30,7 +30,8 @@ public class LocalHostEndToEndTests(FunctionsHostFixture host)
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(queue, body.RootElement.GetProperty("queue").GetString());
-        Assert.True(body.RootElement.GetProperty("moved").GetInt32() >= 0);
+        // Other tests of this host may have poisoned messages, so the count itself is not fixed; its shape is.
+        Assert.Equal(JsonValueKind.Number, body.RootElement.GetProperty("moved").ValueKind);
     }
 
     [Fact]
