@@ -28,6 +28,7 @@ public static class AppServices
             .AddCallFlow()
             .AddCalls()
             .AddVonageWebhookSignatures()
+            .AddVoiceApi()
             .AddCallIntake()
             .AddEnrichment()
             .AddForwarding()

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Vonage;
 
 namespace CallTracking.Functions.Calls;
 
@@ -91,14 +92,7 @@ public static class CallEventParser
     /// Anything else is refused at the door: a stored URL is shown in reports and fetched with the application's
     /// credentials by a copy job, so an attacker-chosen host would be an SSRF and a credential leak.
     /// </summary>
-    public static bool IsVonageRecordingUrl(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var url)
-        && url.Scheme == Uri.UriSchemeHttps
-        && url.IsDefaultPort
-        && string.IsNullOrEmpty(url.UserInfo)
-        && url.HostNameType == UriHostNameType.Dns
-        && (url.Host.EndsWith(".nexmo.com", StringComparison.OrdinalIgnoreCase)
-            || url.Host.EndsWith(".vonage.com", StringComparison.OrdinalIgnoreCase));
+    public static bool IsVonageRecordingUrl(string value) => VonageHosts.IsVonageApiUrl(value);
 
     private static VonageEvent Read(JsonElement root, VonageEventKind kind, string conversationUuid, string? uuid, string? status)
     {

@@ -40,6 +40,12 @@ public sealed class VonageOptions
     [Url]
     public string ApiBaseUrl { get; set; } = "https://api.nexmo.com";
 
+    /// <summary>
+    /// Voice REST API base (transfers, outbound calls, recording downloads). Empty: the call's <c>region_url</c>, else
+    /// <see cref="ApiBaseUrl"/>. When set it wins, and its host is also accepted for recording URLs (the test seam).
+    /// </summary>
+    public string? VoiceApiBaseUrl { get; set; }
+
     public string? ApplicationId { get; set; }
 
     /// <summary>The application's private key (PEM), for RS256 application JWTs; app settings may carry its line breaks as <c>\n</c>.</summary>
