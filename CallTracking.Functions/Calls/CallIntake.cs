@@ -37,6 +37,13 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
         // Later issue: copy the file to Blob Storage here (e.g. queue a copy job keyed by recording_uuid), because
         // Vonage deletes recordings after 30 days and the download needs the application's JWT.
         await NotifyIfClaimedAsync(await updated, cancellationToken);
+        if ((await updated).Call.ProcessedAt is not null)
+        {
+            // Arrived after the call was processed: processing it again puts the recording in the reports and sends
+            // it, once, to the sinks that carry it (the processor and the delivery ledger are idempotent per call).
+            await notifier.ResendAsync(recording.ConversationUuid, cancellationToken);
+        }
+
         return recording;
     }
 

@@ -23,4 +23,7 @@ public sealed class CallerProfiles(CallerStore store, ILogger<CallerProfiles> lo
 
         return store.RecordCallAsync(callerE164, callId, at, ct);
     }
+
+    public Task<CallerProfile?> GetAsync(string? callerE164, CancellationToken ct) =>
+        CallerStore.IsE164(callerE164) ? store.GetAsync(callerE164!, ct) : Task.FromResult<CallerProfile?>(null);
 }

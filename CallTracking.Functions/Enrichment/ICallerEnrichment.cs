@@ -48,4 +48,7 @@ public interface ICallerProfiles
     /// as "first-time" cannot be known and must not be claimed.
     /// </summary>
     Task<bool> RecordCallAsync(string? callerE164, string callId, DateTimeOffset at, CancellationToken ct);
+
+    /// <summary>The caller's profile (count, first and last call); null for a withheld caller or one without a profile.</summary>
+    Task<CallerProfile?> GetAsync(string? callerE164, CancellationToken ct);
 }

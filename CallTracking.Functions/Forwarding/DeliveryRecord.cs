@@ -62,4 +62,10 @@ public sealed class DeliveryRecord : ITableEntity
 
     /// <summary>Delivered, failed for good and skipped rows are never sent again.</summary>
     public bool IsFinal => StatusValue is DeliveryStatus.Delivered or DeliveryStatus.Failed or DeliveryStatus.Skipped;
+
+    /// <summary>
+    /// The recording URL the delivered payload carried (sinks that carry it, <see cref="IRecordingSink"/>): a recording
+    /// that arrives after the delivery differs from it and is sent once more as an update.
+    /// </summary>
+    public string? SentRecordingUrl { get; set; }
 }

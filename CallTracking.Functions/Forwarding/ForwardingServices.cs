@@ -18,6 +18,8 @@ public static class ForwardingServices
         services.AddSingleton<ISettingsCheck, SinkSettingsCheck>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<PoisonReplayer>();
+        services.AddSingleton<DeliveryRequeue>();
+        services.AddSingleton<FailedDeliveryReplayer>();
         services.AddSingleton<DeliveryReport>();
         services.AddTransient<CallForwarder>();
 
@@ -26,7 +28,7 @@ public static class ForwardingServices
             .AddSinkResilience();
         services.AddHttpClient<ImpactSink>((sp, client) =>
                 client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<ImpactOptions>>().Value.ApiBaseUrl))
-            .AddSinkResilience();
+            .AddSinkResilience(deduplicates: ImpactSink.Deduplicates);
         services.AddHttpClient<SegmentSink>((sp, client) =>
                 client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<SegmentOptions>>().Value.ApiBaseUrl))
             .AddSinkResilience();
@@ -47,7 +49,11 @@ public static class ForwardingServices
     /// errors and timeouts, honouring Retry-After; all short enough to finish inside one queue invocation,
     /// after which the queue's own redelivery takes over.
     /// </summary>
-    private static IHttpClientBuilder AddSinkResilience(this IHttpClientBuilder builder)
+    /// <param name="deduplicates">
+    /// False for a sink that does not deduplicate a repeated POST: a request that may have reached it (a timeout, a
+    /// connection lost after sending) is not retried, as it may have been recorded (<see cref="SinkHttp.MayHaveBeenSent"/>).
+    /// </param>
+    private static IHttpClientBuilder AddSinkResilience(this IHttpClientBuilder builder, bool deduplicates = true)
     {
         builder.AddStandardResilienceHandler().Configure((resilience, sp) =>
         {
@@ -60,6 +66,12 @@ public static class ForwardingServices
             resilience.Retry.BackoffType = Polly.DelayBackoffType.Exponential;
             resilience.Retry.UseJitter = true;
             resilience.Retry.ShouldRetryAfterHeader = true;
+            if (!deduplicates)
+            {
+                resilience.Retry.ShouldHandle = args => ValueTask.FromResult(
+                    HttpClientResiliencePredicates.IsTransient(args.Outcome) && !SinkHttp.MayHaveBeenSent(args.Outcome.Exception));
+            }
+
             resilience.Retry.MaxDelay = TimeSpan.FromSeconds(forwarding.TotalTimeoutSeconds);
             resilience.CircuitBreaker.SamplingDuration = attempt * 2 > TimeSpan.FromSeconds(30) ? attempt * 2 : TimeSpan.FromSeconds(30);
         });

@@ -13,10 +13,17 @@ namespace CallTracking.Functions.Forwarding;
 /// Always sends an explicit <c>CallStatus</c>: impact assumes ANSWER when it is missing, which would pay an
 /// affiliate for a missed call. <c>CallSessionId</c> and <c>VendorEventId</c> are our call id.
 /// </summary>
-public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options) : IDeliverySink
+public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options) : IDeliverySink, IRecordingSink
 {
     public const string SinkName = "impact";
     public const string LogCallDataPath = "logCallData";
+
+    /// <summary>
+    /// impact.com documents <c>VendorEventId</c> only as "a unique Id ... for the Call and Conversion Event" and
+    /// <c>CallSessionId</c> as the vendor's session id; nowhere that a repeat is deduplicated. So a POST that may have
+    /// reached it is never retried blindly (<see cref="SinkHttp.MayHaveBeenSent"/>).
+    /// </summary>
+    public const bool Deduplicates = false;
 
     public string Name => SinkName;
 
@@ -40,7 +47,7 @@ public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options)
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Basic",
             Convert.ToBase64String(Encoding.UTF8.GetBytes($"{settings.AccountSid}:{settings.AuthToken}")));
-        return await SinkHttp.SendAsync(http, request, ReadBody, [settings.AuthToken, settings.AccountSid], cancellationToken);
+        return await SinkHttp.SendAsync(http, request, ReadBody, [settings.AuthToken, settings.AccountSid], cancellationToken, Deduplicates);
     }
 
     /// <summary>The form fields, PascalCase as the Call Data API names them.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Processing;
 using Microsoft.Extensions.Options;
 
@@ -66,11 +67,13 @@ public sealed class MixpanelEventSink(MixpanelClient client, IOptions<MixpanelOp
 }
 
 /// <summary>
-/// The caller's Mixpanel profile: <c>$set</c> the latest facts, <c>$add</c> one to Number of Calls and
-/// <c>$append</c> the carrier charge to <c>$transactions</c>. <c>$add</c>/<c>$append</c> are not idempotent,
-/// so this has its own ledger entry and is never re-sent once delivered, whatever happens to the event.
+/// The caller's Mixpanel profile, idempotent so a re-send (a retry after a timeout, a redelivery after a crash) cannot
+/// count twice: <c>$set</c> the latest facts with the call count and first/last call taken from our own caller profile
+/// (<see cref="ICallerProfiles"/>, which counts each call once), and <c>$union</c> the call id into <c>Call Ids</c> and
+/// the carrier charge into <c>$transactions</c> (a list merge without duplicates; the charge is the same object every
+/// time). It keeps its own ledger entry all the same.
 /// </summary>
-public sealed class MixpanelPeopleSink(MixpanelClient client, IOptions<MixpanelOptions> options) : IDeliverySink
+public sealed class MixpanelPeopleSink(MixpanelClient client, IOptions<MixpanelOptions> options, ICallerProfiles profiles) : IDeliverySink
 {
     public const string SinkName = "mixpanel-people";
 
@@ -80,11 +83,16 @@ public sealed class MixpanelPeopleSink(MixpanelClient client, IOptions<MixpanelO
 
     public string? SkipReason(ForwardedCall call) => CallFacts.IsWithheld(call.Call) ? "caller withheld: no profile" : null;
 
-    public Task<SinkResult> SendAsync(ForwardedCall call, CancellationToken cancellationToken) =>
-        client.PostAsync(MixpanelClient.EngagePath, BuildUpdates(call, client.Token), cancellationToken);
+    public async Task<SinkResult> SendAsync(ForwardedCall call, CancellationToken cancellationToken)
+    {
+        // Read at send time: the count only grows, so the latest value is right whatever order calls are sent in.
+        var profile = await profiles.GetAsync(call.Call.CallerNumber, cancellationToken);
+        return await client.PostAsync(MixpanelClient.EngagePath, BuildUpdates(call, client.Token, profile), cancellationToken);
+    }
 
     /// <summary>One update object per operation, sent together in one request.</summary>
-    public static JsonArray BuildUpdates(ForwardedCall forwarded, string token)
+    /// <param name="profile">Our profile of the caller; null (not kept, e.g. not E.164) leaves the counts out.</param>
+    public static JsonArray BuildUpdates(ForwardedCall forwarded, string token, CallerProfile? profile)
     {
         var call = forwarded.Call;
         var startedAt = call.StartedAt;
@@ -97,6 +105,8 @@ public sealed class MixpanelPeopleSink(MixpanelClient client, IOptions<MixpanelO
             [operation] = value,
         };
 
+        // An older call sent late must not overwrite the latest call's campaign.
+        var latest = profile?.LastCallId is not { } lastCallId || string.Equals(lastCallId, forwarded.CallId, StringComparison.Ordinal);
         var set = new JsonObject
         {
             ["$phone"] = call.CallerNumber,
@@ -104,32 +114,26 @@ public sealed class MixpanelPeopleSink(MixpanelClient client, IOptions<MixpanelO
             ["Region"] = call.CallerRegion,
             ["Carrier"] = call.CallerCarrier,
             ["Line Type"] = call.CallerLineType,
-            ["Last Campaign"] = forwarded.Campaign?.Name ?? call.CampaignId,
-            ["Last Call"] = CallFacts.Iso(startedAt),
+            ["Last Campaign"] = latest ? forwarded.Campaign?.Name ?? call.CampaignId : null,
+            ["Number of Calls"] = profile?.CallCount,
+            ["First Call"] = profile?.FirstSeenAt is { } first ? CallFacts.Iso(first) : null,
+            ["Last Call"] = CallFacts.Iso(profile?.LastSeenAt is { } last && last > startedAt ? last : startedAt),
         };
         MixpanelEventSink.RemoveNulls(set);
 
-        var updates = new JsonArray
-        {
-            Update("$set", set),
-            Update("$add", new JsonObject { ["Number of Calls"] = 1 }),
-        };
-
+        var union = new JsonObject { ["Call Ids"] = new JsonArray(forwarded.CallId) };
         var cost = call.CarrierCost;
         if (cost > 0)
         {
-            // As the seed's people_track_charge(-price): the carrier charge is money spent on this caller.
-            updates.Add(Update("$append", new JsonObject
+            // As the seed's people_track_charge(-price), but merged rather than appended: the same call's charge once.
+            union["$transactions"] = new JsonArray(new JsonObject
             {
-                ["$transactions"] = new JsonObject
-                {
-                    ["$amount"] = -cost,
-                    ["$time"] = startedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture),
-                    ["Call"] = forwarded.CallId,
-                },
-            }));
+                ["$amount"] = -cost,
+                ["$time"] = startedAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture),
+                ["Call"] = forwarded.CallId,
+            });
         }
 
-        return updates;
+        return [Update("$set", set), Update("$union", union)];
     }
 }

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Polly.Timeout;
 
 namespace CallTracking.Functions.Forwarding;
 
@@ -13,10 +14,29 @@ public static class SinkHttp
         or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity
         or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.MethodNotAllowed;
 
+    /// <summary>
+    /// Failures after which the request may have reached the service: a timeout (it may be processing it) or a
+    /// connection lost after connecting. Not: refused connections, DNS and TLS failures, an open circuit.
+    /// </summary>
+    public static bool MayHaveBeenSent(Exception? ex) => ex switch
+    {
+        TimeoutRejectedException or TimeoutException => true,
+        TaskCanceledException { InnerException: TimeoutException } => true,
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
+            or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError } => false,
+        HttpRequestException => true,
+        _ => false,
+    };
+
     /// <param name="inspectSuccess">For 2xx: reads the body (some APIs report errors with 200); null means delivered.</param>
     /// <param name="secrets">Values that must not appear in a recorded error (tokens), replaced by "***".</param>
+    /// <param name="deduplicated">
+    /// False for a sink that does not deduplicate a repeated request: a send that may have reached it is recorded as
+    /// failed (outcome unknown) instead of being retried later; the operator re-sends it with the failed-delivery replay.
+    /// </param>
     public static async Task<SinkResult> SendAsync(HttpClient http, HttpRequestMessage request,
-        Func<int, string, SinkResult?>? inspectSuccess, IReadOnlyList<string?> secrets, CancellationToken cancellationToken)
+        Func<int, string, SinkResult?>? inspectSuccess, IReadOnlyList<string?> secrets, CancellationToken cancellationToken,
+        bool deduplicated = true)
     {
         var attempts = new RequestCountingHandler.StrongBox();
         request.Options.Set(RequestCountingHandler.Counter, attempts);
@@ -38,6 +58,13 @@ public static class SinkHttp
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            if (!deduplicated && MayHaveBeenSent(ex))
+            {
+                return SinkResult.Permanent(Redact($"outcome unknown ({ex.GetType().Name}: {ex.Message}); not re-sent, as this sink "
+                    + "does not deduplicate: check it, then re-send with POST /api/ops/replay?call=<id>&sink=<name>&failed=true", secrets), null)
+                    with { HttpRequests = attempts.Value };
+            }
+
             // Network errors, per-attempt and total timeouts, an open circuit: all worth a later retry.
             return SinkResult.Transient(Redact($"{ex.GetType().Name}: {ex.Message}", secrets), null) with { HttpRequests = attempts.Value };
         }

@@ -7,10 +7,10 @@ namespace CallTracking.Functions.Functions;
 
 /// <summary>
 /// <c>POST /api/ops/replay[?queue=calls-completed|calls-watchdog][&amp;call=id]</c>: poison messages back onto their
-/// queue. Admin level (master key): it re-sends calls to the sinks. Not under <c>admin/</c>: the Functions host
+/// queue. With <c>failed=true&amp;call=id[&amp;sink=name]</c>: re-sends that call's permanently failed deliveries. Admin level (master key): it re-sends calls to the sinks. Not under <c>admin/</c>: the Functions host
 /// reserves every route whose first segment is <c>admin</c>.
 /// </summary>
-public sealed class ReplayFunction(PoisonReplayer replayer)
+public sealed class ReplayFunction(PoisonReplayer replayer, FailedDeliveryReplayer failedReplayer)
 {
     [Function("ReplayPoisonedCalls")]
     public async Task<HttpResponseData> Run(
@@ -27,6 +27,12 @@ public sealed class ReplayFunction(PoisonReplayer replayer)
         if (callId is not null && !DeliveryReport.IsValidCallId(callId))
         {
             throw new ValidationException("call", "Must be a call id (1–100 letters, digits, '-' or '_').");
+        }
+
+        if (ReplayQuery.Failed(req.Query["failed"]))
+        {
+            var request = ReplayQuery.ForFailed(callId, req.Query["sink"], req.Query["queue"]);
+            return await req.JsonAsync(await failedReplayer.ReplayAsync(request.CallId, request.Sink, cancellationToken));
         }
 
         return await req.JsonAsync(await replayer.ReplayAsync(queue, callId, cancellationToken));
