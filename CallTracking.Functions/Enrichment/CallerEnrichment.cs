@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Azure;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Telemetry;
@@ -26,6 +27,14 @@ public sealed class CallerEnrichment(
 {
     public const string NoProvider = "none";
 
+    /// <summary>How long one instance owns a caller's provider lookup (the lookup's own total timeout is 45 s).</summary>
+    public static readonly TimeSpan LookupClaim = TimeSpan.FromSeconds(60);
+
+    private static readonly TimeSpan ClaimPoll = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Lookups in flight in this instance, by caller: a second call of the same caller joins the first.</summary>
+    private readonly ConcurrentDictionary<string, Lazy<Task<CallerInfo>>> _inFlight = new(StringComparer.Ordinal);
+
     public async Task<CallerInfo> EnrichAsync(string? callerE164, CancellationToken ct)
     {
         if (callerE164 is null)
@@ -33,10 +42,44 @@ public sealed class CallerEnrichment(
             return new CallerInfo(null, null, null, LineTypes.Unknown, NoProvider, 0m, FromCache: false, FallbackReason: null);
         }
 
-        var info = await LookUpAsync(callerE164, ct);
+        var info = await CoalescedAsync(callerE164, ct);
         // Tagged with the configured provider, so a provider that keeps falling back shows as its own fallback rate.
         metrics.Enrichment(options.Value.Provider.ToString(), info.FromCache, fallback: info.FallbackReason is not null);
         return info;
+    }
+
+    /// <summary>
+    /// One lookup per caller at a time in this instance: concurrent calls of one caller (the queue trigger runs
+    /// several messages at once) share the first one's answer, as if cached (cost 0: the first call paid for it).
+    /// </summary>
+    private async Task<CallerInfo> CoalescedAsync(string callerE164, CancellationToken ct)
+    {
+        var mine = new Lazy<Task<CallerInfo>>(() => LookUpAsync(callerE164, ct));
+        var shared = _inFlight.GetOrAdd(callerE164, mine);
+        if (!ReferenceEquals(shared, mine))
+        {
+            try
+            {
+                var joined = await shared.Value.WaitAsync(ct);
+                return joined.FallbackReason is null && joined.Provider != nameof(EnrichmentProvider.Offline)
+                    ? joined with { Cost = 0m, FromCache = true }
+                    : joined;
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                // The first call's invocation was cancelled, not ours: look up on our own.
+                return await LookUpAsync(callerE164, ct);
+            }
+        }
+
+        try
+        {
+            return await mine.Value;
+        }
+        finally
+        {
+            _inFlight.TryRemove(new KeyValuePair<string, Lazy<Task<CallerInfo>>>(callerE164, mine));
+        }
     }
 
     private async Task<CallerInfo> LookUpAsync(string callerE164, CancellationToken ct)
@@ -68,12 +111,32 @@ public sealed class CallerEnrichment(
 
         var now = time.GetUtcNow();
         var cacheFor = TimeSpan.FromDays(settings.CacheDays);
-        if (cacheFor > TimeSpan.Zero
-            && (await store.GetAsync(callerE164, ct))?.Enrichment is { } cached
-            && cached.Provider == lookup.Provider.ToString()
-            && now - cached.EnrichedAt < cacheFor)
+        if (await CachedAsync(callerE164, lookup.Provider, cacheFor, ct) is { } cached)
         {
-            return new CallerInfo(cached.Country, cached.Region, cached.Carrier, cached.LineType, cached.Provider, 0m, FromCache: true, FallbackReason: null);
+            return cached;
+        }
+
+        // Across instances: one of them claims the caller's lookup on the profile row; the others wait for its
+        // answer in the cache (or for the claim to end: released on failure, or expired after a crash).
+        var claimed = false;
+        if (cacheFor > TimeSpan.Zero)
+        {
+            var maxPolls = (int)(LookupClaim / ClaimPoll) + 1; // bounded in real time too, whatever the clock says
+            for (var poll = 0; poll < maxPolls; poll++)
+            {
+                now = time.GetUtcNow();
+                if (await store.TryClaimLookupAsync(callerE164, now, now + LookupClaim, ct) is null)
+                {
+                    claimed = true;
+                    break;
+                }
+
+                await Task.Delay(ClaimPoll, ct);
+                if (await CachedAsync(callerE164, lookup.Provider, cacheFor, ct) is { } fromOther)
+                {
+                    return fromOther;
+                }
+            }
         }
 
         CallerDetails details;
@@ -84,6 +147,11 @@ public sealed class CallerEnrichment(
         catch (Exception ex) when (!ct.IsCancellationRequested)
         {
             var reason = $"{lookup.Provider}: {Describe(ex)}";
+            if (claimed)
+            {
+                await ReleaseClaimAsync(callerE164);
+            }
+
             logger.LogWarning("Caller enrichment failed for {Caller} ({Reason}); using offline data", E164.Mask(callerE164), reason);
             return FromDetails(offline.Describe(callerE164), EnrichmentProvider.Offline, reason);
         }
@@ -99,10 +167,35 @@ public sealed class CallerEnrichment(
             {
                 // The lookup is paid for and valid: losing only the cache entry must not fail (and re-buy) the call.
                 logger.LogWarning(ex, "Could not cache the enrichment of {Caller}", E164.Mask(callerE164));
+                if (claimed)
+                {
+                    await ReleaseClaimAsync(callerE164);
+                }
             }
         }
 
         return FromDetails(details, lookup.Provider, fallbackReason: null);
+    }
+
+    private async Task<CallerInfo?> CachedAsync(string callerE164, EnrichmentProvider provider, TimeSpan cacheFor, CancellationToken ct) =>
+        cacheFor > TimeSpan.Zero
+        && (await store.GetAsync(callerE164, ct))?.Enrichment is { } cached
+        && cached.Provider == provider.ToString()
+        && time.GetUtcNow() - cached.EnrichedAt < cacheFor
+            ? new CallerInfo(cached.Country, cached.Region, cached.Carrier, cached.LineType, cached.Provider, 0m, FromCache: true, FallbackReason: null)
+            : null;
+
+    private async Task ReleaseClaimAsync(string callerE164)
+    {
+        try
+        {
+            await store.ReleaseLookupAsync(callerE164, CancellationToken.None);
+        }
+        catch (RequestFailedException ex)
+        {
+            // It expires by itself (LookupClaim); until then other instances wait for it.
+            logger.LogWarning(ex, "Could not release the lookup claim of {Caller}", E164.Mask(callerE164));
+        }
     }
 
     private static CallerInfo FromDetails(CallerDetails details, EnrichmentProvider provider, string? fallbackReason) =>

@@ -37,6 +37,7 @@ public sealed partial class CallerStore(TableServiceClient tableService, Optimis
     public const string ProfileRowKey = "profile";
     private const string CallRowPrefix = "call|";
     private const string EnrichmentColumn = "Enrichment";
+    private const string LookupClaimColumn = "LookupClaimedUntil";
 
     private readonly TableClient _table = tableService.GetTableClient(StorageNames.CallersTable);
 
@@ -60,9 +61,48 @@ public sealed partial class CallerStore(TableServiceClient tableService, Optimis
         var row = new TableEntity(caller, ProfileRowKey)
         {
             [EnrichmentColumn] = JsonSerializer.Serialize(enrichment, JsonDefaults.Options),
+            [LookupClaimColumn] = DateTimeOffset.UnixEpoch, // the lookup is done: waiters read the cache now
         };
         await _table.UpsertEntityAsync(row, TableUpdateMode.Merge, ct);
     }
+
+    /// <summary>
+    /// Claims the caller's provider lookup until <paramref name="until"/>, across instances (an ETag-conditional write
+    /// of one column on the profile row). Null when claimed; else until when another instance holds it.
+    /// </summary>
+    public async Task<DateTimeOffset?> TryClaimLookupAsync(string caller, DateTimeOffset now, DateTimeOffset until, CancellationToken ct)
+    {
+        var read = await _table.GetEntityIfExistsAsync<TableEntity>(caller, ProfileRowKey, cancellationToken: ct);
+        var current = read.HasValue ? read.Value : null;
+        if (current?.GetDateTimeOffset(LookupClaimColumn) is { } held && held > now)
+        {
+            return held;
+        }
+
+        var claim = new TableEntity(caller, ProfileRowKey) { [LookupClaimColumn] = until };
+        try
+        {
+            if (current is null)
+            {
+                await _table.AddEntityAsync(claim, ct);
+            }
+            else
+            {
+                await _table.UpdateEntityAsync(claim, current.ETag, TableUpdateMode.Merge, ct);
+            }
+
+            return null;
+        }
+        catch (RequestFailedException ex) when (OptimisticConcurrency.IsLostRace(ex))
+        {
+            // Someone wrote the row since (another claim, or a call counted): the caller looks again shortly.
+            return now;
+        }
+    }
+
+    /// <summary>Gives the claim up (the lookup failed): another instance may try at once.</summary>
+    public Task ReleaseLookupAsync(string caller, CancellationToken ct) =>
+        _table.UpsertEntityAsync(new TableEntity(caller, ProfileRowKey) { [LookupClaimColumn] = DateTimeOffset.UnixEpoch }, TableUpdateMode.Merge, ct);
 
     /// <summary>
     /// Counts <paramref name="callId"/> once for <paramref name="caller"/>; returns whether it was the caller's

@@ -59,8 +59,10 @@ public class CallProcessorTests(AzuriteFixture azurite)
         var set = Assert.Single(updates, u => u.TryGetProperty("$set", out _)).GetProperty("$set");
         Assert.Equal("+442071838750", set.GetProperty("$phone").GetString());
         Assert.Equal(campaign.Name, set.GetProperty("Last Campaign").GetString());
-        Assert.Equal(1, Assert.Single(updates, u => u.TryGetProperty("$add", out _)).GetProperty("$add").GetProperty("Number of Calls").GetInt32());
-        var charge = Assert.Single(updates, u => u.TryGetProperty("$append", out _)).GetProperty("$append").GetProperty("$transactions");
+        Assert.Equal(1, set.GetProperty("Number of Calls").GetInt32());
+        var union = Assert.Single(updates, u => u.TryGetProperty("$union", out _)).GetProperty("$union");
+        Assert.Equal(call.PartitionKey, Assert.Single(union.GetProperty("Call Ids").EnumerateArray()).GetString());
+        var charge = Assert.Single(union.GetProperty("$transactions").EnumerateArray());
         Assert.Equal(-0.0178m, charge.GetProperty("$amount").GetDecimal());
         Assert.Equal("2026-03-02T09:30:00", charge.GetProperty("$time").GetString());
         Assert.All(updates, u => Assert.Equal(MixpanelToken, u.GetProperty("$token").GetString()));

@@ -345,14 +345,21 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         redundant["mixpanel"] = AssertOncePerDedupId("mixpanel", expectedAll, acknowledged.Where(r => r.Path == SoakHostFixture.MixpanelTrack)
             .SelectMany(r => ParseArray(r.Body).Select(e => ((string)e!["properties"]!["Conversation UUID"]!, (string)e["properties"]!["$insert_id"]!, r))));
 
-        // Mixpanel /engage: per caller, "Number of Calls" went up once per call (withheld callers have no profile).
+        // Mixpanel /engage: idempotent ($set from our caller profile, $union), so a copy sent again cannot count twice
+        // (an Azurite restart once made the old $add double-count): per caller, the highest "Number of Calls" set is
+        // the caller's number of calls, and the "Call Ids" merged are exactly the caller's calls (withheld: no profile).
         var engage = acknowledged.Where(r => r.Path == SoakHostFixture.MixpanelEngage).SelectMany(r => ParseArray(r.Body)).ToList();
-        var added = engage.Where(u => u!["$add"] is not null)
-            .GroupBy(u => (string)u!["$distinct_id"]!).ToDictionary(g => g.Key, g => g.Sum(u => (int)u!["$add"]!["Number of Calls"]!));
+        Assert.DoesNotContain(engage, u => u!["$add"] is not null || u!["$append"] is not null);
+        var counted = engage.Where(u => u!["$set"]?["Number of Calls"] is not null)
+            .GroupBy(u => (string)u!["$distinct_id"]!).ToDictionary(g => g.Key, g => g.Max(u => (int)u!["$set"]!["Number of Calls"]!));
         var expectedPerCaller = summary.CallList.Where(c => c.Caller is not null).GroupBy(c => c.Caller!).ToDictionary(g => g.Key, g => g.Count());
-        Assert.Equal(expectedPerCaller.OrderBy(p => p.Key), added.OrderBy(p => p.Key));
-        var charged = engage.Where(u => u!["$append"] is not null).Select(u => (string)u!["$append"]!["$transactions"]!["Call"]!).ToList();
-        Assert.Equal(charged.Count, charged.Distinct().Count());
+        Assert.Equal(expectedPerCaller.OrderBy(p => p.Key), counted.OrderBy(p => p.Key));
+        var merged = engage.Where(u => u!["$union"] is not null).GroupBy(u => (string)u!["$distinct_id"]!)
+            .ToDictionary(g => g.Key, g => g.SelectMany(u => u!["$union"]!["Call Ids"]!.AsArray().Select(id => (string)id!)).ToHashSet(StringComparer.Ordinal));
+        var expectedIds = summary.CallList.Where(c => c.Caller is not null).GroupBy(c => c.Caller!)
+            .ToDictionary(g => g.Key, g => g.Select(c => c.ConversationUuid).ToHashSet(StringComparer.Ordinal));
+        Assert.Equal(expectedIds.Keys.Order(), merged.Keys.Order());
+        Assert.All(expectedIds, p => Assert.True(p.Value.SetEquals(merged[p.Key]), $"Call Ids of {p.Key}"));
 
         // impact.com: only campaigns with impact ids, VendorEventId = call id, explicit CallStatus.
         var impact = acknowledged.Where(r => r.Path == SoakHostFixture.ImpactLogCallData).Select(r => (Form: QueryHelpers.ParseQuery(r.Body), Request: r)).ToList();

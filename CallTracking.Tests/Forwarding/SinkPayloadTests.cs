@@ -1,5 +1,6 @@
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Processing;
 using Xunit;
@@ -71,9 +72,10 @@ public class SinkPayloadTests
             MixpanelEventSink.BuildEvent(call, "mp-token").ToJsonString());
         Assert.Equal(
             """
-            [{"$token":"mp-token","$distinct_id":"\u002B442071838750","$time":1772443800,"$ip":"0","$set":{"$phone":"\u002B442071838750","Country":"GB","Region":"London","Carrier":"Vodafone UK","Line Type":"mobile","Last Campaign":"Spring \u0022radio\u0022 ad","Last Call":"2026-03-02T09:30:00.250Z"}},{"$token":"mp-token","$distinct_id":"\u002B442071838750","$time":1772443800,"$ip":"0","$add":{"Number of Calls":1}},{"$token":"mp-token","$distinct_id":"\u002B442071838750","$time":1772443800,"$ip":"0","$append":{"$transactions":{"$amount":-0.01780001,"$time":"2026-03-02T09:30:00","Call":"CON-11111111-2222-3333-4444-555555555555"}}}]
+            [{"$token":"mp-token","$distinct_id":"\u002B442071838750","$time":1772443800,"$ip":"0","$set":{"$phone":"\u002B442071838750","Country":"GB","Region":"London","Carrier":"Vodafone UK","Line Type":"mobile","Last Campaign":"Spring \u0022radio\u0022 ad","Number of Calls":3,"First Call":"2026-01-05T08:00:00.000Z","Last Call":"2026-03-02T09:30:00.250Z"}},{"$token":"mp-token","$distinct_id":"\u002B442071838750","$time":1772443800,"$ip":"0","$union":{"Call Ids":["CON-11111111-2222-3333-4444-555555555555"],"$transactions":[{"$amount":-0.01780001,"$time":"2026-03-02T09:30:00","Call":"CON-11111111-2222-3333-4444-555555555555"}]}}]
             """,
-            MixpanelPeopleSink.BuildUpdates(call, "mp-token").ToJsonString());
+            MixpanelPeopleSink.BuildUpdates(call, "mp-token", new CallerProfile("+442071838750", new DateTimeOffset(2026, 1, 5, 8, 0, 0, TimeSpan.Zero),
+                Start, 3, "CON-11111111-2222-3333-4444-555555555555", null)).ToJsonString());
         Assert.Equal(
             """
             {"userId":"\u002B442071838750","event":"Inbound Call","properties":{"campaignId":"spring-radio","campaignName":"Spring \u0022radio\u0022 ad","trackingNumber":"\u002B14155550100","outcome":"Answered","callDuration":95,"talkDuration":83,"cost":0.01780001,"currency":"EUR","callerCountry":"GB","callerRegion":"London","callerCarrier":"Vodafone UK","callerLineType":"mobile","firstTimeCaller":false,"recorded":true,"conversationUuid":"CON-11111111-2222-3333-4444-555555555555"},"timestamp":"2026-03-02T09:30:00.250Z","messageId":"inbound-call-CON-11111111-2222-3333-4444-555555555555","context":{"library":{"name":"CallTracking"}}}
