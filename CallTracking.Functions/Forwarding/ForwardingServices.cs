@@ -1,6 +1,7 @@
 using CallTracking.Functions.Common;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Forwarding;
@@ -15,6 +16,9 @@ public static class ForwardingServices
         AddValidatedOptions<ImpactOptions>(services, ImpactOptions.Section);
         AddValidatedOptions<SegmentOptions>(services, SegmentOptions.Section);
 
+        // Polly logs every execution attempt at Information (one line per sink request); its retries and failures
+        // (Warning and above) still show.
+        services.AddLogging(logging => logging.AddFilter("Polly", LogLevel.Warning));
         services.AddSingleton<ISettingsCheck, SinkSettingsCheck>();
         services.AddSingleton<DeliveryLedger>();
         services.AddSingleton<PoisonReplayer>();
@@ -55,6 +59,9 @@ public static class ForwardingServices
     /// </param>
     private static IHttpClientBuilder AddSinkResilience(this IHttpClientBuilder builder, bool deduplicates = true)
     {
+        // Four Information lines per request ("Start processing", "Sending", …) that only say a send happened: the
+        // ledger, the forwarder's own log and the dependency telemetry already do (bench/README.md: CPU per call).
+        builder.RemoveAllLoggers();
         builder.AddStandardResilienceHandler().Configure((resilience, sp) =>
         {
             var forwarding = sp.GetRequiredService<IOptions<ForwardingOptions>>().Value;

@@ -7,6 +7,7 @@ using CallTracking.Functions.Common;
 using CallTracking.Functions.Processing;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CallTracking.ProcessingBench;
 
@@ -15,9 +16,11 @@ internal static class ProcessingCommand
 {
     public static async Task<int> RunAsync(string[] args)
     {
-        // Usage: dotnet run -c Release --project bench/CallTracking.Benchmarks -- processing [calls=2000] [concurrency=24]
+        // Usage: dotnet run -c Release --project bench/CallTracking.Benchmarks -- processing [calls=2000] [concurrency=24] [logs=none|info]
         var calls = args.Length > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 2000;
         var concurrency = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 24; // host.json: batchSize 16 + newBatchThreshold 8
+        // info: every log at Information and above is formatted, as the worker formats and ships each one to the host.
+        var logs = args.Length > 2 && args[2] == "info";
 
         var azurite = new AzuriteFixture();
         await azurite.InitializeAsync();
@@ -45,6 +48,10 @@ internal static class ProcessingCommand
                 var options = new TableClientOptions();
                 options.AddPolicy(counter, Azure.Core.HttpPipelinePosition.PerCall);
                 s.AddSingleton(new TableServiceClient(azurite.ConnectionString, options));
+                if (logs)
+                {
+                    s.AddLogging(b => b.SetMinimumLevel(LogLevel.Information).AddProvider(new FormattingLoggerProvider()));
+                }
             });
 
             // The bench's own TableServiceClient lacks the app's missing-table recovery: create the tables as start-up does.
@@ -109,6 +116,11 @@ internal static class ProcessingCommand
             Console.WriteLine($"CPU per call:           {benchCpu.TotalMilliseconds / calls:F2} ms processor+stubs, {azuriteCpu.TotalMilliseconds / calls:F2} ms Azurite");
             Console.WriteLine($"CPU-bound capacity:     {Environment.ProcessorCount * 1000 / cpuPerCall:F0} calls/s on {Environment.ProcessorCount} idle cores (everything on one machine)");
             Console.WriteLine($"load average (1 min):   {CpuTime.LoadAverage()}");
+            Console.WriteLine($"log lines:              {(logs ? $"{(double)FormattingLoggerProvider.Lines / calls:F2} per call at Information+ (warm-up included)" : "not formatted (no provider)")}");
+            foreach (var (category, count) in FormattingLoggerProvider.ByCategory.OrderByDescending(p => p.Value))
+            {
+                Console.WriteLine($"  {category,-70} {count}");
+            }
         }
         finally
         {
