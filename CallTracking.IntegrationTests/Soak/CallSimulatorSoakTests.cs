@@ -7,6 +7,7 @@ using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
 using CallTracking.Simulator;
@@ -268,6 +269,21 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
                 Assert.Equal(HttpStatusCode.OK, response.StatusCode);
                 replays++;
                 replayed += (await response.Content.ReadFromJsonAsync<JsonObject>())?["moved"]?.GetValue<int>() ?? 0;
+            }
+
+            // impact.com does not deduplicate, so a send that timed out is Failed "outcome unknown", never re-sent
+            // blindly; the operator checks impact.com and re-sends it (here: the stub never kept a timed-out copy).
+            await foreach (var row in host.Tables.GetTableClient(StorageNames.DeliveriesTable).QueryAsync<TableEntity>(
+                r => r.RowKey == ImpactSink.SinkName && r.GetString("Status") == "Failed"))
+            {
+                if (row.GetString("LastError")?.StartsWith("outcome unknown", StringComparison.Ordinal) == true)
+                {
+                    var response = await host.Client.PostAsync(
+                        new Uri($"api/ops/replay?call={row.PartitionKey}&sink={ImpactSink.SinkName}&failed=true", UriKind.Relative), null);
+                    Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                    replays++;
+                    replayed++;
+                }
             }
 
             var pending = await PendingAsync(summary);
