@@ -22,11 +22,12 @@ public static class SinkHttp
     {
         TimeoutRejectedException or TimeoutException => true,
         TaskCanceledException { InnerException: TimeoutException } => true,
-        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
-            or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError } => false,
-        HttpRequestException => true,
+        HttpRequestException http => !NeverConnected(http.HttpRequestError),
         _ => false,
     };
+
+    private static bool NeverConnected(HttpRequestError error) => error is HttpRequestError.ConnectionError
+        or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError;
 
     /// <param name="inspectSuccess">For 2xx: reads the body (some APIs report errors with 200); null means delivered.</param>
     /// <param name="secrets">Values that must not appear in a recorded error (tokens), replaced by "***".</param>
@@ -60,9 +61,9 @@ public static class SinkHttp
         {
             if (!deduplicated && MayHaveBeenSent(ex))
             {
-                return SinkResult.Permanent(Redact($"outcome unknown ({ex.GetType().Name}: {ex.Message}); not re-sent, as this sink "
-                    + "does not deduplicate: check it, then re-send with POST /api/ops/replay?call=<id>&sink=<name>&failed=true", secrets), null)
-                    with { HttpRequests = attempts.Value };
+                var unknown = $"outcome unknown ({ex.GetType().Name}: {ex.Message}); not re-sent, as this sink does not deduplicate: "
+                    + "check it, then re-send with POST /api/ops/replay?call=<id>&sink=<name>&failed=true";
+                return SinkResult.Permanent(Redact(unknown, secrets), null) with { HttpRequests = attempts.Value };
             }
 
             // Network errors, per-attempt and total timeouts, an open circuit: all worth a later retry.
