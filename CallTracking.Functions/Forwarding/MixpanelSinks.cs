@@ -36,7 +36,7 @@ public sealed class MixpanelEventSink(MixpanelClient client, IOptions<MixpanelOp
             ["Campaign Name"] = forwarded.Campaign?.Name,
             ["Tracking Number"] = call.TrackingNumber,
             ["Outcome"] = call.Outcome.ToString(),
-            ["Answered"] = call.Outcome == CallOutcome.Answered,
+            ["Answered"] = call.Outcome is CallOutcome.Answered or CallOutcome.AnsweredAfterHold,
             ["Call Duration"] = call.CallSeconds,
             ["Talk Duration"] = call.TalkSeconds,
             ["Cost"] = call.CarrierCost,
