@@ -16,3 +16,9 @@ public interface ICallEventHook
     /// <summary>Runs after the ledger took the event; returns an NCCO to answer the webhook with, or null.</summary>
     ValueTask<byte[]?> AfterLedgerAsync(VonageEvent e, CallRecord? call, EventContext context, CancellationToken cancellationToken);
 }
+
+/// <summary>Told when the stale-call watchdog closes a call whose final events never arrived (e.g. to free its agent).</summary>
+public interface ICallClosedHook
+{
+    Task OnClosedAsync(CallRecord call, CancellationToken cancellationToken);
+}

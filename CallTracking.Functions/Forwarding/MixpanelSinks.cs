@@ -39,6 +39,7 @@ public sealed class MixpanelEventSink(MixpanelClient client, IOptions<MixpanelOp
             ["Answered"] = call.Outcome is CallOutcome.Answered or CallOutcome.AnsweredAfterHold,
             ["Call Duration"] = call.CallSeconds,
             ["Talk Duration"] = call.TalkSeconds,
+            ["Hold Duration"] = call.HoldSeconds > 0 ? call.HoldSeconds : null,
             ["Cost"] = call.CarrierCost,
             ["Currency"] = "EUR",
             ["Caller Country"] = CallFacts.CallerCountry(call),

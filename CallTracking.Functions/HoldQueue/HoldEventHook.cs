@@ -11,7 +11,7 @@ namespace CallTracking.Functions.HoldQueue;
 /// </summary>
 public sealed class HoldEventHook(
     HoldQueueService holdQueue, HoldQueueStore store, CampaignDirectory campaigns, CampaignCompiler compiler, CallbackUrlResolver callbackUrls)
-    : ICallEventHook
+    : ICallEventHook, ICallClosedHook
 {
     /// <summary>The original call id, put in the query of the webhooks of a transfer's NCCO.</summary>
     public const string CallQueryKey = "call";
@@ -77,6 +77,20 @@ public sealed class HoldEventHook(
         return IsFailedConnect(e.Status) && !CallStateMachine.IsTerminal(call.InboundStatus) && call.InboundLegUuid is { } leg
             ? await HoldAfterFailedConnectAsync(call, agent, leg, context, cancellationToken)
             : null;
+    }
+
+    /// <summary>A call closed by the watchdog (its <c>completed</c> was lost) frees its agent and leaves any wait list.</summary>
+    public async Task OnClosedAsync(CallRecord call, CancellationToken cancellationToken)
+    {
+        if (call.InboundLegUuid is { } leg)
+        {
+            await holdQueue.LeaveAsync(leg, cancellationToken);
+        }
+
+        if (call.AgentNumber is { } agent)
+        {
+            await holdQueue.FreeAsync(agent, call.PartitionKey, cancellationToken);
+        }
     }
 
     /// <summary>The statuses a synchronous connect reports when nobody answered; the webhook's reply is the next NCCO.</summary>

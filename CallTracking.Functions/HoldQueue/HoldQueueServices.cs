@@ -12,7 +12,9 @@ public static class HoldQueueServices
         services.AddSingleton<HoldQueueStore>();
         services.AddSingleton<HoldQueueService>();
         services.AddSingleton<IBusyAgentAnswer, BusyAgentAnswer>();
-        services.AddSingleton<ICallEventHook, HoldEventHook>();
+        services.AddSingleton<HoldEventHook>();
+        services.AddSingleton<ICallEventHook>(sp => sp.GetRequiredService<HoldEventHook>());
+        services.AddSingleton<ICallClosedHook>(sp => sp.GetRequiredService<HoldEventHook>());
         return services;
     }
 }
