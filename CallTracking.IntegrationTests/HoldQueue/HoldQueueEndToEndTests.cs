@@ -97,6 +97,33 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
     }
 
     [Fact]
+    public async Task A_failed_synchronous_connect_is_answered_with_the_hold_ncco_and_the_caller_waits_for_the_agent()
+    {
+        var (tracking, agent) = ("447700950001", "447700950101");
+        await PutCampaignAsync("hold-failed-connect", tracking, agent, maxWaitSeconds: 600);
+        var b = new CallEvents("CON-B-" + Guid.NewGuid(), tracking, "447700950202", agent);
+        Assert.Contains(await AnswerAsync(b), x => ActionOf(x) == "connect");
+        await EventsAsync(b.Inbound("answered", 0.2), b.AgentLeg("ringing", 1));
+
+        var reply = await SignedAsync("api/event", b.AgentLeg("busy", 3));
+
+        Assert.Equal(HttpStatusCode.OK, reply.StatusCode);
+        var ncco = JsonNode.Parse(await reply.Content.ReadAsStringAsync())!.AsArray();
+        Assert.Contains(ncco, x => ActionOf(x) == "stream" && x?["loop"]?.GetValue<int>() == 0);
+        Assert.Equal(HttpStatusCode.NoContent, (await SignedAsync("api/event", b.AgentLeg("completed", 3.1))).StatusCode);
+
+        // Another caller of the same agent's call ends: B, waiting, is transferred; B's failed leg is set aside.
+        var a = new CallEvents("CON-A-" + Guid.NewGuid(), tracking, "447700950201", agent);
+        await AnswerAsync(a);
+        await EventsAsync(a.AgentLeg("answered", 5), a.AgentLeg("completed", 60));
+        await SingleTransferAsync(b.InboundUuid);
+        var call = await CallAsync(b.ConversationUuid);
+        Assert.Equal("transferred", call.HoldResult);
+        Assert.Equal(b.AgentUuid, call.HoldReplacedAgentLegUuid);
+        Assert.Null(call.AgentLegUuid);
+    }
+
+    [Fact]
     public async Task A_caller_who_hangs_up_while_waiting_is_never_transferred()
     {
         var (tracking, agent) = ("447700920001", "447700920101");
