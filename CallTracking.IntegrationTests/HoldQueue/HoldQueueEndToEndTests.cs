@@ -38,6 +38,9 @@ public sealed class HoldQueueHostFixture : FunctionsHostFixture, IAsyncLifetime
         {
             settings[key] = value;
         }
+
+        // Finished calls are processed soon, so the soak can read their outcomes and stats.
+        settings["CallTracking__ProcessingDelaySeconds"] = "2";
     }
 }
 
