@@ -110,6 +110,14 @@ public sealed class HoldQueueService(
             var holder = IsBusy(state) ? state!.BusyCall : null;
             if (expected is null ? holder is not null : state?.BusyCall != expected)
             {
+                if (expected is not null && state is not null && state.LastFreedCall != expected && state.BusyCall is null)
+                {
+                    // The end raced ahead of its own answered event (processed concurrently): remember it, so that
+                    // answered does not mark the agent busy afterwards.
+                    state.LastFreedCall = expected;
+                    await store.SaveAgentAsync(state, false, ct);
+                }
+
                 return Attempt.Done<WaitEntry?>(null); // not this caller's to free: a duplicate, or the agent is busy
             }
 
