@@ -7,6 +7,7 @@ using CallTracking.Functions.Common;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.Timeout;
 
 namespace CallTracking.Functions.HoldQueue;
 
@@ -93,6 +94,9 @@ public sealed class HoldQueueService(
                 return;
             }
 
+            // Should the transfer's outcome stay unknown (a timeout), the reservation runs out; this check then
+            // gives the agent to the next caller.
+            await TrySendAsync(new HoldQueueMessage(HoldQueueMessage.Dispatch, AgentNumber: agent), ReservationTimeout + RecheckDelay, cancellationToken);
             if (await TransferToAgentAsync(taken, cancellationToken))
             {
                 return;
@@ -166,7 +170,15 @@ public sealed class HoldQueueService(
                 E164.Mask(entry.PartitionKey), (time.GetUtcNow() - entry.EnqueuedAt).TotalSeconds);
             return true;
         }
-        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is TaskCanceledException or TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            // The PUT may have reached Vonage: moving on could give the agent two callers. The agent stays reserved for
+            // this caller until its agent leg answers or the reservation runs out (the delayed check above).
+            logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} timed out; its outcome is unknown, the agent stays reserved",
+                entry.CallId, E164.Mask(entry.PartitionKey));
+            return true;
+        }
+        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException)
         {
             // 404: the caller hung up meanwhile. Whatever it was, the next caller must not wait for this one.
             logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} failed; trying the next caller",
@@ -337,6 +349,18 @@ public sealed class HoldQueueService(
 
             return true;
         }, cancellationToken);
+    }
+
+    private async Task TrySendAsync(HoldQueueMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendAsync(message, delay, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Hold queue: could not schedule the {Kind} check", message.Kind);
+        }
     }
 
     private Task SendAsync(HoldQueueMessage message, TimeSpan delay, CancellationToken cancellationToken) =>

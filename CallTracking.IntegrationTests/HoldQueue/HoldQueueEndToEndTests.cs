@@ -161,7 +161,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         await AnswerAsync(b);
         await EventsAsync(b.Inbound("answered", 0.2));
 
-        var transfer = await SingleTransferAsync(b.InboundUuid, TimeSpan.FromSeconds(40));
+        var transfer = await SingleTransferAsync(b.InboundUuid, TimeSpan.FromSeconds(90));
         host.VoiceApi.AssertSignedByApplication(transfer);
         var ncco = transfer.Json().GetProperty("destination").GetProperty("ncco").EnumerateArray().ToList();
         var record = ncco.Single(x => x.GetProperty("action").GetString() == "record");
@@ -320,7 +320,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
 
     private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? within = null)
     {
-        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(20));
+        var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
         while (!await condition())
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met in time");

@@ -77,10 +77,16 @@ public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper out
         var played = new HashSet<string>();
         var moved = new ConcurrentBag<string>();
         var expected = held.Count - hungUp.Count;
-        var deadline = DateTime.UtcNow.AddSeconds(120);
+        var deadline = DateTime.UtcNow.AddSeconds(180);
         while (played.Count < expected)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"only {played.Count} of {expected} waiting callers were transferred");
+            if (DateTime.UtcNow >= deadline)
+            {
+                // What the hold queue said, for whoever reads a failed run.
+                output.WriteLine(string.Join(Environment.NewLine, host.Log.Split(Environment.NewLine).Where(l => l.Contains("Hold queue", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal))));
+                Assert.Fail($"only {played.Count} of {expected} waiting callers were transferred");
+            }
+
             var transfers = host.VoiceApi.Server.Requests.Where(r => r.Method == "PUT" && r.Path.StartsWith("/v1/calls/", StringComparison.Ordinal)).ToList();
             var next = transfers.Select(r => r.Path["/v1/calls/".Length..]).FirstOrDefault(leg => byLeg.ContainsKey(leg) && !played.Contains(leg));
             if (next is null)
