@@ -3,14 +3,17 @@ using CallTracking.Functions.Common;
 
 namespace CallTracking.Functions.HoldQueue;
 
-/// <summary>The answer path's hold check: a campaign with <c>whenBusy</c> whose agent is on a call puts the caller on hold.</summary>
+/// <summary>
+/// The answer path's hold check: a campaign with <c>whenBusy</c> whose agent is on a call, or has callers waiting
+/// (first come, first served), puts the caller on hold.
+/// </summary>
 public sealed class BusyAgentAnswer(HoldQueueService holdQueue) : IBusyAgentAnswer
 {
     public async ValueTask<byte[]?> TryHoldAsync(CompiledCampaign campaign, AnswerRequest request, CallbackUrls urls, CancellationToken cancellationToken)
     {
         var whenBusy = campaign.Campaign.WhenBusy;
         if (whenBusy is null || string.IsNullOrEmpty(request.Uuid) || string.IsNullOrEmpty(request.ConversationUuid)
-            || !await holdQueue.IsAgentBusyAsync(campaign.Campaign.AgentNumber, cancellationToken))
+            || !await holdQueue.MustWaitAsync(campaign.Campaign.AgentNumber, cancellationToken))
         {
             return null;
         }

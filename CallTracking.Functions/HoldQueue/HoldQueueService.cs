@@ -50,8 +50,13 @@ public sealed class HoldQueueService(
         return time.GetUtcNow() - since < limit;
     }
 
-    public async Task<bool> IsAgentBusyAsync(string agent, CancellationToken cancellationToken) =>
-        IsBusy(await store.GetAgentAsync(agent, cancellationToken));
+    /// <summary>A new caller must wait: the agent is busy, or others already wait for it (first come, first served).</summary>
+    public async Task<bool> MustWaitAsync(string agent, CancellationToken cancellationToken)
+    {
+        var state = store.GetAgentAsync(agent, cancellationToken);
+        var first = store.FirstWaitingAsync(agent, cancellationToken);
+        return IsBusy(await state) || await first is not null;
+    }
 
     /// <summary>The agent answered <paramref name="callId"/>'s agent leg.</summary>
     public Task MarkBusyAsync(string agent, string callId, CancellationToken cancellationToken) =>

@@ -115,11 +115,12 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         Assert.Contains(ncco, x => ActionOf(x) == "stream" && x?["loop"]?.GetValue<int>() == 0);
         Assert.Equal(HttpStatusCode.NoContent, (await SignedAsync("api/event", b.AgentLeg("completed", 3.1))).StatusCode);
 
-        // Another caller of the same agent's call ends: B, waiting, is transferred; B's failed leg is set aside.
+        // The next caller finds B waiting: first come, first served, so A waits too and B (the agent being free) is
+        // transferred by the answer path's re-check; B's failed leg is set aside.
         var a = new CallEvents("CON-A-" + Guid.NewGuid(), tracking, "447700950201", agent);
-        await AnswerAsync(a);
-        await EventsAsync(a.AgentLeg("answered", 5), a.AgentLeg("completed", 60));
+        Assert.DoesNotContain(await AnswerAsync(a), x => ActionOf(x) == "connect");
         await SingleTransferAsync(b.InboundUuid);
+        Assert.Empty(TransfersOf(a.InboundUuid));
         var call = await CallAsync(b.ConversationUuid);
         Assert.Equal("transferred", call.HoldResult);
         Assert.Equal(b.AgentUuid, call.HoldReplacedAgentLegUuid);
