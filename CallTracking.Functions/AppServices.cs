@@ -4,6 +4,7 @@ using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
+using CallTracking.Functions.HoldQueue;
 using CallTracking.Functions.Http;
 using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
@@ -30,6 +31,7 @@ public static class AppServices
             .AddVonageWebhookSignatures()
             .AddVoiceApi()
             .AddCallIntake()
+            .AddHoldQueue()
             .AddEnrichment()
             .AddForwarding()
             .AddReporting()

@@ -5,7 +5,7 @@ using Microsoft.Azure.Functions.Worker.Http;
 namespace CallTracking.Functions.CallFlow;
 
 /// <summary>The answer (and fallback) webhook fields we use; Vonage sends more, which we ignore.</summary>
-public sealed record AnswerRequest(string? To, string? From, string? Uuid, string? ConversationUuid)
+public sealed record AnswerRequest(string? To, string? From, string? Uuid, string? ConversationUuid, string? RegionUrl = null)
 {
     public static readonly AnswerRequest Empty = new(null, null, null, null);
 
@@ -55,7 +55,7 @@ public sealed record AnswerRequest(string? To, string? From, string? Uuid, strin
     /// <summary>Reads the GET form: fields in the query string.</summary>
     public static AnswerRequest FromQuery(string? query)
     {
-        string? to = null, from = null, uuid = null, conversation = null;
+        string? to = null, from = null, uuid = null, conversation = null, region = null;
         var rest = (query ?? "").AsSpan().TrimStart('?');
         while (!rest.IsEmpty)
         {
@@ -86,16 +86,20 @@ public sealed record AnswerRequest(string? To, string? From, string? Uuid, strin
             {
                 conversation = Decode(value);
             }
+            else if (key.SequenceEqual("region_url"))
+            {
+                region = Decode(value);
+            }
         }
 
-        return new AnswerRequest(to, from, uuid, conversation);
+        return new AnswerRequest(to, from, uuid, conversation, region);
     }
 
     /// <summary>Reads the POST form: a JSON object (non-string values of our fields are ignored).</summary>
     /// <exception cref="JsonException">The body is not JSON.</exception>
     public static AnswerRequest FromJson(ReadOnlySpan<byte> body)
     {
-        string? to = null, from = null, uuid = null, conversation = null;
+        string? to = null, from = null, uuid = null, conversation = null, region = null;
         var reader = new Utf8JsonReader(body);
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
         {
@@ -108,6 +112,7 @@ public sealed record AnswerRequest(string? To, string? From, string? Uuid, strin
                 : reader.ValueTextEquals("from"u8) ? 2
                 : reader.ValueTextEquals("uuid"u8) ? 3
                 : reader.ValueTextEquals("conversation_uuid"u8) ? 4
+                : reader.ValueTextEquals("region_url"u8) ? 5
                 : 0;
             reader.Read();
             if (field != 0 && reader.TokenType == JsonTokenType.String)
@@ -118,7 +123,8 @@ public sealed record AnswerRequest(string? To, string? From, string? Uuid, strin
                     case 1: to = value; break;
                     case 2: from = value; break;
                     case 3: uuid = value; break;
-                    default: conversation = value; break;
+                    case 4: conversation = value; break;
+                    default: region = value; break;
                 }
             }
             else
@@ -127,7 +133,7 @@ public sealed record AnswerRequest(string? To, string? From, string? Uuid, strin
             }
         }
 
-        return new AnswerRequest(to, from, uuid, conversation);
+        return new AnswerRequest(to, from, uuid, conversation, region);
     }
 
     private static string Decode(ReadOnlySpan<char> value)

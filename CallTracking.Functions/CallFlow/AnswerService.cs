@@ -43,11 +43,13 @@ public sealed class AnswerService
     private readonly JsonEncodedText _unknownNumberMessage;
     private readonly JsonEncodedText? _globalFallback;
     private readonly string? _globalFallbackE164;
+    private readonly IBusyAgentAnswer? _busyAgent;
 
     public AnswerService(CampaignDirectory directory, CampaignCompiler compiler, BusinessHoursCalendar calendar,
         CallStartRecorder recorder, FallbackNcco fallback, TimeProvider time, IOptions<CallTrackingOptions> options, CallTrackingMetrics metrics,
-        ILogger<AnswerService> logger)
+        ILogger<AnswerService> logger, IBusyAgentAnswer? busyAgent = null)
     {
+        _busyAgent = busyAgent;
         _directory = directory;
         _compiler = compiler;
         _calendar = calendar;
@@ -80,6 +82,25 @@ public sealed class AnswerService
                 : await lookup.AsTask().WaitAsync(LookupTimeout, _time, cancellationToken);
             outcome = Build(campaign, trackingNumber, urls, out agentNumber);
             campaignId = campaign?.Id;
+            if (outcome.Route == AnswerRoute.Connect && campaign?.WhenBusy is not null && _busyAgent is not null)
+            {
+                // The agent is on another call: hold music and the wait list instead of a connect that would fail.
+                try
+                {
+                    var hold = await _busyAgent.TryHoldAsync(_compiler.Get(campaign), request, urls, cancellationToken).AsTask()
+                        .WaitAsync(LookupTimeout, _time, cancellationToken);
+                    if (hold is not null)
+                    {
+                        outcome = outcome with { Ncco = hold };
+                    }
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+                {
+                    // Connecting as usual is the better failure: a busy agent gives the caller the connect's outcome.
+                    _logger.LogError(ex, "Hold queue check for campaign {CampaignId} failed ({Reason}); connecting as usual",
+                        campaign.Id, ex.GetType().Name);
+                }
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
@@ -177,7 +198,9 @@ public sealed class AnswerService
             NccoWriter.WriteRecord(w, urls);
         }
 
-        NccoWriter.WriteConnect(w, c.TrackingNumber, default, c.AgentNumber, c.RingTimeoutSeconds, urls, c.WhisperCampaignQuery);
+        // With a hold queue, a failed connect asks the event webhook what next (HoldQueue/ puts the caller on hold).
+        NccoWriter.WriteConnect(w, c.TrackingNumber, default, c.AgentNumber, c.RingTimeoutSeconds, urls, c.WhisperCampaignQuery,
+            synchronous: c.Campaign.WhenBusy is not null);
         return NccoWriter.Finish(w);
     }
 

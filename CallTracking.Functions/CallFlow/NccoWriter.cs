@@ -31,6 +31,9 @@ public static class NccoWriter
     private static readonly JsonEncodedText Number = JsonEncodedText.Encode("number");
     private static readonly JsonEncodedText OnAnswer = JsonEncodedText.Encode("onAnswer");
     private static readonly JsonEncodedText Url = JsonEncodedText.Encode("url");
+    private static readonly JsonEncodedText EventType = JsonEncodedText.Encode("eventType");
+    private static readonly JsonEncodedText Synchronous = JsonEncodedText.Encode("synchronous");
+    private static readonly JsonEncodedText Loop = JsonEncodedText.Encode("loop");
 
     /// <summary>Voicemail length limit, seconds.</summary>
     public const int VoicemailMaxSeconds = 300;
@@ -72,13 +75,18 @@ public static class NccoWriter
         w.WriteEndObject();
     }
 
-    public static void WriteStream(Utf8JsonWriter w, JsonEncodedText url)
+    public static void WriteStream(Utf8JsonWriter w, JsonEncodedText url, bool loopForever = false)
     {
         w.WriteStartObject();
         w.WriteString(Action, Stream);
         w.WriteStartArray(StreamUrl);
         w.WriteStringValue(url);
         w.WriteEndArray();
+        if (loopForever)
+        {
+            w.WriteNumber(Loop, 0);
+        }
+
         w.WriteEndObject();
     }
 
@@ -92,14 +100,29 @@ public static class NccoWriter
     }
 
     /// <summary>A voicemail: beep, record until '#' (or the limit), report to the recording webhook.</summary>
-    public static void WriteVoicemail(Utf8JsonWriter w, CallbackUrls urls)
+    public static void WriteVoicemail(Utf8JsonWriter w, CallbackUrls urls) => WriteVoicemailOrRecord(w, urls.Recording, voicemail: true);
+
+    /// <summary>
+    /// A voicemail, or the background recording of the whole conversation, reporting to <paramref name="recordingUrl"/>
+    /// (e.g. with the call it belongs to in the query).
+    /// </summary>
+    public static void WriteVoicemailOrRecord(Utf8JsonWriter w, JsonEncodedText recordingUrl, bool voicemail)
     {
+        if (!voicemail)
+        {
+            w.WriteStartObject();
+            w.WriteString(Action, Record);
+            WriteUrlArray(w, EventUrl, recordingUrl);
+            w.WriteEndObject();
+            return;
+        }
+
         w.WriteStartObject();
         w.WriteString(Action, Record);
         w.WriteBoolean(BeepStart, true);
         w.WriteString(EndOnKey, Hash);
         w.WriteNumber(TimeOut, VoicemailMaxSeconds);
-        WriteUrlArray(w, EventUrl, urls.Recording);
+        WriteUrlArray(w, EventUrl, recordingUrl);
         w.WriteEndObject();
     }
 
@@ -109,7 +132,15 @@ public static class NccoWriter
     /// the agent hears the whisper NCCO before being joined.
     /// </summary>
     public static void WriteConnect(Utf8JsonWriter w, JsonEncodedText? from, ReadOnlySpan<char> fromDigits, JsonEncodedText to,
-        int ringTimeoutSeconds, CallbackUrls urls, string? whisperCampaignQuery = null)
+        int ringTimeoutSeconds, CallbackUrls urls, string? whisperCampaignQuery = null, bool synchronous = false) =>
+        WriteConnect(w, from, fromDigits, to, ringTimeoutSeconds, urls.Event, urls.WhisperPrefix, whisperCampaignQuery, synchronous);
+
+    /// <summary>
+    /// The same with an explicit event URL. <paramref name="synchronous"/>: a failed connect (busy, timeout, ...) asks the
+    /// event webhook for the next NCCO (the hold queue answers it).
+    /// </summary>
+    public static void WriteConnect(Utf8JsonWriter w, JsonEncodedText? from, ReadOnlySpan<char> fromDigits, JsonEncodedText to,
+        int ringTimeoutSeconds, JsonEncodedText eventUrl, string whisperPrefix, string? whisperCampaignQuery, bool synchronous)
     {
         w.WriteStartObject();
         w.WriteString(Action, Connect);
@@ -123,7 +154,12 @@ public static class NccoWriter
         }
 
         w.WriteNumber(Timeout, ringTimeoutSeconds);
-        WriteUrlArray(w, EventUrl, urls.Event);
+        if (synchronous)
+        {
+            w.WriteString(EventType, Synchronous);
+        }
+
+        WriteUrlArray(w, EventUrl, eventUrl);
         w.WriteStartArray(Endpoint);
         w.WriteStartObject();
         w.WriteString(Type, Phone);
@@ -131,7 +167,7 @@ public static class NccoWriter
         if (whisperCampaignQuery is not null)
         {
             w.WriteStartObject(OnAnswer);
-            WriteConcatenated(w, Url, urls.WhisperPrefix, whisperCampaignQuery);
+            WriteConcatenated(w, Url, whisperPrefix, whisperCampaignQuery);
             w.WriteEndObject();
         }
 

@@ -7,12 +7,20 @@ namespace CallTracking.Functions.Calls;
 /// this delivery completed the call, send its calls-completed message. Every step is idempotent, so a failed
 /// delivery can simply be retried by Vonage.
 /// </summary>
-public sealed class CallIntake(CallEventStore events, CallLedger ledger, CompletionNotifier notifier, ILogger<CallIntake> logger)
+public sealed class CallIntake(CallEventStore events, CallLedger ledger, CompletionNotifier notifier, ILogger<CallIntake> logger,
+    IEnumerable<ICallEventHook>? hooks = null)
 {
+    private readonly ICallEventHook[] _hooks = hooks?.ToArray() ?? [];
+
     /// <exception cref="Common.ValidationException">The payload is malformed or lacks an id.</exception>
-    public async Task<VonageEvent> HandleEventAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    public async Task<VonageEvent> HandleEventAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        (await HandleEventAsync(body, null, cancellationToken)).Event;
+
+    /// <summary>The same, with the request's context for the hooks; <see cref="EventReply.Ncco"/> answers the webhook when set.</summary>
+    /// <exception cref="Common.ValidationException">The payload is malformed or lacks an id.</exception>
+    public async Task<EventReply> HandleEventAsync(ReadOnlyMemory<byte> body, EventContext? context, CancellationToken cancellationToken = default)
     {
-        var e = CallEventParser.ParseEvent(body.Span);
+        var e = await ResolveAsync(CallEventParser.ParseEvent(body.Span), context, cancellationToken);
         var stored = events.TryAddAsync(e, body, cancellationToken);
         var updated = UpdateLedgerAsync(e, cancellationToken);
 
@@ -22,14 +30,28 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
             logger.LogDebug("Duplicate {Status} event for call {CallId}", e.Status ?? e.Kind.ToString(), e.ConversationUuid);
         }
 
-        await NotifyIfClaimedAsync(await updated, cancellationToken);
-        return e;
+        var update = await updated;
+        await NotifyIfClaimedAsync(update, cancellationToken);
+        byte[]? reply = null;
+        if (context is not null)
+        {
+            foreach (var hook in _hooks)
+            {
+                reply ??= await hook.AfterLedgerAsync(e, update?.Call, context, cancellationToken);
+            }
+        }
+
+        return new EventReply(e, reply);
     }
 
     /// <exception cref="Common.ValidationException">The payload is malformed or lacks a field.</exception>
-    public async Task<VonageEvent> HandleRecordingAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
+    public async Task<VonageEvent> HandleRecordingAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default) =>
+        await HandleRecordingAsync(body, null, cancellationToken);
+
+    /// <exception cref="Common.ValidationException">The payload is malformed or lacks a field.</exception>
+    public async Task<VonageEvent> HandleRecordingAsync(ReadOnlyMemory<byte> body, EventContext? context, CancellationToken cancellationToken = default)
     {
-        var recording = CallEventParser.ParseRecording(body.Span);
+        var recording = await ResolveAsync(CallEventParser.ParseRecording(body.Span), context, cancellationToken);
         var stored = events.TryAddAsync(recording, body, cancellationToken);
         var updated = ledger.AttachRecordingAsync(recording, cancellationToken);
         await Task.WhenAll(stored, updated);
@@ -45,6 +67,19 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
         }
 
         return recording;
+    }
+
+    private async ValueTask<VonageEvent> ResolveAsync(VonageEvent e, EventContext? context, CancellationToken cancellationToken)
+    {
+        if (context is not null)
+        {
+            foreach (var hook in _hooks)
+            {
+                e = await hook.ResolveAsync(e, context, cancellationToken);
+            }
+        }
+
+        return e;
     }
 
     private async Task<LedgerUpdate?> UpdateLedgerAsync(VonageEvent e, CancellationToken cancellationToken)
@@ -71,3 +106,6 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
         }
     }
 }
+
+/// <summary>The event as taken, and the NCCO to answer the webhook with (null: 204).</summary>
+public sealed record EventReply(VonageEvent Event, byte[]? Ncco);

@@ -142,4 +142,17 @@ public sealed class CallRecord : ITableEntity
     public double? EnrichmentCost { get; set; }
 
     public DateTimeOffset? ProcessedAt { get; set; }
+
+    // --- Hold queue (HoldQueue/): set when the caller waited for a busy agent ---
+    /// <summary>When the caller first joined the agent's wait list.</summary>
+    public DateTimeOffset? HoldEnteredAt { get; set; }
+
+    /// <summary>When the wait ended by a transfer (to the agent, voicemail or the message); absent: hung up waiting.</summary>
+    public DateTimeOffset? HoldEndedAt { get; set; }
+
+    /// <summary>transferred, voicemail or message (what ended the wait); absent while waiting or when abandoned.</summary>
+    public string? HoldResult { get; set; }
+
+    /// <summary>A failed agent leg set aside when the caller was transferred to the agent from the hold queue.</summary>
+    public string? HoldReplacedAgentLegUuid { get; set; }
 }

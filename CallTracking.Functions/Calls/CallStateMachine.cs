@@ -74,7 +74,7 @@ public static class CallStateMachine
 
     public static LegRole RoleOf(CallRecord call, VonageEvent e)
     {
-        if (e.Uuid is null)
+        if (e.Uuid is null || e.Uuid == call.HoldReplacedAgentLegUuid)
         {
             return LegRole.None;
         }

@@ -33,7 +33,8 @@ public sealed class StaleCallWatchdog(
     IOptions<CallTrackingOptions> options,
     TimeProvider time,
     CallTrackingMetrics metrics,
-    ILogger<StaleCallWatchdog> logger)
+    ILogger<StaleCallWatchdog> logger,
+    IEnumerable<ICallClosedHook>? closedHooks = null)
 {
     // A queue message can stay invisible for at most 7 days.
     private static readonly TimeSpan MaxDelay = TimeSpan.FromDays(7);
@@ -126,6 +127,14 @@ public sealed class StaleCallWatchdog(
                     verdict == Verdict.Closed ? "closed without its final events" : "final but never queued; queued");
                 await notifier.SendAsync(callId, claim!.Value, cancellationToken);
                 metrics.WatchdogAction(verdict == Verdict.Closed ? "closed" : "rescued");
+                if (verdict == Verdict.Closed)
+                {
+                    foreach (var hook in closedHooks ?? [])
+                    {
+                        await hook.OnClosedAsync(call, cancellationToken);
+                    }
+                }
+
                 break;
             case Verdict.Rescheduled:
                 // Due again when the call would turn stale, or when a fresh claim of another sender would go stale.

@@ -45,6 +45,9 @@ public sealed record Campaign
     /// <summary>Ring time before the agent leg gives up, seconds.</summary>
     public int RingTimeoutSeconds { get; init; } = 30;
 
+    /// <summary>When set, a caller who finds the agent busy waits on hold instead (HoldQueue/); absent: ring as before.</summary>
+    public WhenBusy? WhenBusy { get; init; }
+
     public DateTimeOffset? CreatedAt { get; init; }
 
     public DateTimeOffset? UpdatedAt { get; init; }
@@ -95,3 +98,26 @@ public sealed record OutOfHours
 
 /// <summary>impact.com ids; when present, calls are reported to the Call Data API.</summary>
 public sealed record ImpactIds(long CampaignId, long MediaId, long ActionTrackerId);
+
+[JsonConverter(typeof(JsonStringEnumConverter<WhenBusyThen>))]
+public enum WhenBusyThen
+{
+    Voicemail,
+    Message,
+}
+
+/// <summary>The hold queue: a message, hold music in a loop, a transfer when the agent frees, else <see cref="Then"/>.</summary>
+public sealed record WhenBusy
+{
+    /// <summary>Absolute https URL of an mp3 or wav, streamed in a loop while the caller waits.</summary>
+    public required string HoldMusicUrl { get; init; }
+
+    public string? Message { get; init; }
+
+    public int MaxWaitSeconds { get; init; } = 300;
+
+    public WhenBusyThen Then { get; init; } = WhenBusyThen.Voicemail;
+
+    /// <summary>Spoken when <see cref="Then"/> is <see cref="WhenBusyThen.Message"/> (or before the voicemail beep).</summary>
+    public string? ThenMessage { get; init; }
+}

@@ -34,6 +34,22 @@ public sealed record CampaignInput
     public decimal? MonthlySpend { get; init; }
 
     public int? RingTimeoutSeconds { get; init; }
+
+    public WhenBusyInput? WhenBusy { get; init; }
+}
+
+public sealed record WhenBusyInput
+{
+    public string? HoldMusicUrl { get; init; }
+
+    public string? Message { get; init; }
+
+    public int? MaxWaitSeconds { get; init; }
+
+    /// <summary>voicemail or message.</summary>
+    public string? Then { get; init; }
+
+    public string? ThenMessage { get; init; }
 }
 
 public sealed record RecordingNoticeInput

@@ -20,6 +20,11 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
 
     public const int MaxRingTimeoutSeconds = 120;
 
+    /// <summary>Bounds of <c>whenBusy.maxWaitSeconds</c>: long enough to be worth holding, short of a stuck call.</summary>
+    public const int MinMaxWaitSeconds = 10;
+
+    public const int MaxMaxWaitSeconds = 3600;
+
     private static readonly Dictionary<string, DayOfWeek> Days = BuildDays();
 
     private readonly string _defaultRegion = options.Value.DefaultCountry;
@@ -126,6 +131,7 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         var outOfHours = AfterHours(input.OutOfHours, names, errors);
         var fallbackNumber = OptionalNumber(input.FallbackNumber, names["fallbackNumber"], errors);
         var impact = Impact(input.Impact, names, errors);
+        var whenBusy = Busy(input.WhenBusy, names, errors);
 
         if (input.MonthlySpend is < 0)
         {
@@ -159,6 +165,7 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
             Impact = impact,
             MonthlySpend = input.MonthlySpend,
             RingTimeoutSeconds = ringTimeout,
+            WhenBusy = whenBusy,
         };
     }
 
@@ -359,6 +366,59 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         }
 
         return new OutOfHours { Action = action, Message = message, ForwardNumber = forward };
+    }
+
+    private static WhenBusy? Busy(WhenBusyInput? input, FieldNames names, List<FieldError> errors)
+    {
+        if (input is null)
+        {
+            return null;
+        }
+
+        var music = input.HoldMusicUrl?.Trim();
+        if (string.IsNullOrEmpty(music))
+        {
+            errors.Add(new FieldError(names["whenBusy.holdMusicUrl"], "Required (an absolute https URL of an mp3 or wav file)."));
+        }
+        else if (!Uri.TryCreate(music, UriKind.Absolute, out var uri) || uri.Scheme != Uri.UriSchemeHttps || string.IsNullOrEmpty(uri.Host))
+        {
+            errors.Add(new FieldError(names["whenBusy.holdMusicUrl"], "Must be an absolute https URL of an mp3 or wav file."));
+        }
+
+        var message = OptionalSpeech(input.Message, names["whenBusy.message"], errors);
+        var thenMessage = OptionalSpeech(input.ThenMessage, names["whenBusy.thenMessage"], errors);
+        var maxWait = input.MaxWaitSeconds ?? 300;
+        if (maxWait is < MinMaxWaitSeconds or > MaxMaxWaitSeconds)
+        {
+            errors.Add(new FieldError(names["whenBusy.maxWaitSeconds"], $"Must be between {MinMaxWaitSeconds} and {MaxMaxWaitSeconds} seconds."));
+        }
+
+        var then = WhenBusyThen.Voicemail;
+        var thenText = input.Then?.Trim();
+        if (!string.IsNullOrEmpty(thenText))
+        {
+            WhenBusyThen? parsed = thenText.ToUpperInvariant() switch
+            {
+                "VOICEMAIL" => WhenBusyThen.Voicemail,
+                "MESSAGE" => WhenBusyThen.Message,
+                _ => null,
+            };
+            if (parsed is null)
+            {
+                errors.Add(new FieldError(names["whenBusy.then"], "Must be voicemail or message."));
+            }
+
+            then = parsed ?? then;
+        }
+
+        if (then == WhenBusyThen.Message && thenMessage is null)
+        {
+            errors.Add(new FieldError(names["whenBusy.thenMessage"], "Required when then is message."));
+        }
+
+        return string.IsNullOrEmpty(music)
+            ? null
+            : new WhenBusy { HoldMusicUrl = music, Message = message, MaxWaitSeconds = maxWait, Then = then, ThenMessage = thenMessage };
     }
 
     private static ImpactIds? Impact(ImpactIdsInput? input, FieldNames names, List<FieldError> errors)

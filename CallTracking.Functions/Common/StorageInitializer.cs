@@ -15,7 +15,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
     [
         StorageNames.CampaignsTable, StorageNames.CallsTable, StorageNames.CallEventsTable,
         StorageNames.CallersTable, StorageNames.DeliveriesTable, StorageNames.CampaignStatsTable,
-        StorageNames.CampaignCallsTable,
+        StorageNames.CampaignCallsTable, StorageNames.AgentsTable, StorageNames.HoldCallsTable,
     ];
 
     // The poison queues too: replay reads them before the host has ever poisoned a message.
@@ -23,6 +23,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
     [
         StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue,
         StorageNames.CallsWatchdogQueue, StorageNames.PoisonQueue(StorageNames.CallsWatchdogQueue),
+        StorageNames.HoldQueueQueue, StorageNames.PoisonQueue(StorageNames.HoldQueueQueue),
     ];
 
     // True on the async flow of a creation run, so its own requests are never "recovered" into waiting for itself.

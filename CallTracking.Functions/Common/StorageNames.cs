@@ -11,6 +11,12 @@ public static class StorageNames
     public const string CampaignStatsTable = "CampaignStats";
     public const string CampaignCallsTable = "CampaignCalls";
 
+    /// <summary>Agent availability and wait lists (HoldQueue/), PK = agent E.164.</summary>
+    public const string AgentsTable = "Agents";
+
+    /// <summary>One row per caller who waited (HoldQueue/), PK = caller leg uuid.</summary>
+    public const string HoldCallsTable = "HoldCalls";
+
     /// <summary>One message (the call id) per finished conversation.</summary>
     public const string CallsCompletedQueue = "calls-completed";
 
@@ -25,6 +31,9 @@ public static class StorageNames
     /// arrived (<see cref="Calls.StaleCallWatchdog"/>).
     /// </summary>
     public const string CallsWatchdogQueue = "calls-watchdog";
+
+    /// <summary>Delayed hold-queue checks: a caller's maximum wait, an agent to re-check (HoldQueue/).</summary>
+    public const string HoldQueueQueue = "hold-queue";
 
     /// <summary>The connection setting the queue trigger binds to (the Functions default).</summary>
     public const string StorageConnection = "AzureWebJobsStorage";

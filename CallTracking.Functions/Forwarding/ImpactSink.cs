@@ -88,12 +88,16 @@ public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options)
     /// <summary>Our outcome in impact's terms; never left to impact's ANSWER default.</summary>
     public static string CallStatusOf(CallOutcome outcome) => outcome switch
     {
-        CallOutcome.Answered => "ANSWER",
+        CallOutcome.Answered or CallOutcome.AnsweredAfterHold => "ANSWER",
         CallOutcome.Busy => "CONGESTION",
         CallOutcome.Unanswered or CallOutcome.Timeout => "INCOMPLETE",
         CallOutcome.Rejected or CallOutcome.Failed => "FAILURE",
         CallOutcome.Abandoned => "CANCEL",
         CallOutcome.NotConnected => "NO_TRANSFER_ATTEMPT",
+        // Hung up in the hold queue: the caller gave up, as with a cancelled ring.
+        CallOutcome.AbandonedOnHold => "CANCEL",
+        // A voicemail is a lead, but nobody answered: never impact's ANSWER.
+        CallOutcome.Voicemail => "INCOMPLETE",
         _ => "FAILURE",
     };
 

@@ -17,15 +17,15 @@ public sealed class CallWebhookFunctions(CallIntake intake)
     public async Task<HttpResponseData> Event(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "event")] HttpRequestData req, CancellationToken cancellationToken)
     {
-        await intake.HandleEventAsync(await RequestBody.ReadAsync(req, cancellationToken), cancellationToken);
-        return req.CreateResponse(HttpStatusCode.NoContent);
+        var reply = await intake.HandleEventAsync(await RequestBody.ReadAsync(req, cancellationToken), new EventContext(req.Url), cancellationToken);
+        return reply.Ncco is { } ncco ? await AnswerFunctions.NccoAsync(req, ncco) : req.CreateResponse(HttpStatusCode.NoContent);
     }
 
     [Function("Recording")]
     public async Task<HttpResponseData> Recording(
         [HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "recording")] HttpRequestData req, CancellationToken cancellationToken)
     {
-        await intake.HandleRecordingAsync(await RequestBody.ReadAsync(req, cancellationToken), cancellationToken);
+        await intake.HandleRecordingAsync(await RequestBody.ReadAsync(req, cancellationToken), new EventContext(req.Url), cancellationToken);
         return req.CreateResponse(HttpStatusCode.NoContent);
     }
 }

@@ -26,4 +26,13 @@ public enum CallOutcome
 
     /// <summary>No agent was dialled: out of hours, unknown number, inactive campaign.</summary>
     NotConnected,
+
+    /// <summary>The caller waited in the hold queue and was then answered by the agent.</summary>
+    AnsweredAfterHold,
+
+    /// <summary>The caller hung up while waiting in the hold queue.</summary>
+    AbandonedOnHold,
+
+    /// <summary>The caller left a voicemail (after the hold queue's maximum wait, or an unanswered connect).</summary>
+    Voicemail,
 }

@@ -21,13 +21,33 @@ public static class CallOutcomeClassifier
     {
         ArgumentNullException.ThrowIfNull(call);
         var outcome = OutcomeOf(call);
-        var talk = outcome == CallOutcome.Answered ? TalkSecondsOf(call) : 0;
+        var talk = outcome is CallOutcome.Answered or CallOutcome.AnsweredAfterHold ? TalkSecondsOf(call) : 0;
         var callSeconds = Seconds(call.InboundDurationSeconds, call.InboundStartTime ?? call.AnsweredAt, call.InboundEndTime);
         var cost = (ProcessedCallMapper.ToMoney(call.InboundPrice) ?? 0m) + (ProcessedCallMapper.ToMoney(call.AgentPrice) ?? 0m);
         return new CallClassification(outcome, talk, Math.Max(callSeconds, talk), cost);
     }
 
     public static CallOutcome OutcomeOf(CallRecord call)
+    {
+        var outcome = LegOutcomeOf(call);
+        if (call.HoldResult == "voicemail")
+        {
+            return CallOutcome.Voicemail;
+        }
+
+        if (call.HoldEnteredAt is null)
+        {
+            return outcome;
+        }
+
+        // A caller who waited: answered after the hold, or hung up while still waiting (no transfer ended the wait).
+        return outcome == CallOutcome.Answered ? CallOutcome.AnsweredAfterHold
+            : call.HoldResult is null ? CallOutcome.AbandonedOnHold
+            : call.HoldResult == "message" ? CallOutcome.NotConnected
+            : outcome;
+    }
+
+    private static CallOutcome LegOutcomeOf(CallRecord call)
     {
         var hasAgentLeg = call.AgentLegUuid is not null || call.AgentStatus is not null;
         if (!hasAgentLeg)

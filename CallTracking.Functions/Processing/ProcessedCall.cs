@@ -51,6 +51,9 @@ public sealed record ProcessedCall
     /// <summary>Length of the caller's leg.</summary>
     public int CallSeconds { get; init; }
 
+    /// <summary>Seconds the caller waited in the hold queue (0: never held).</summary>
+    public int HoldSeconds { get; init; }
+
     /// <summary>Vonage's price of both legs, EUR.</summary>
     public decimal CarrierCost { get; init; }
 

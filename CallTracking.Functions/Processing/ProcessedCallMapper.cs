@@ -117,6 +117,7 @@ public static class ProcessedCallMapper
             Outcome = outcome,
             TalkSeconds = talkSeconds,
             CallSeconds = callSeconds,
+            HoldSeconds = HoldSecondsOf(record),
             CarrierCost = carrierCost,
             FirstTimeCaller = record.FirstTimeCaller,
             CallerCountry = record.CallerCountry,
@@ -127,4 +128,16 @@ public static class ProcessedCallMapper
             EnrichmentCost = ToMoney(record.EnrichmentCost) ?? 0m,
             ProcessedAt = processedAt,
         };
+
+    /// <summary>From joining the wait list to the transfer that ended it, or to the caller's hang-up.</summary>
+    public static int HoldSecondsOf(CallRecord record)
+    {
+        if (record.HoldEnteredAt is not { } entered)
+        {
+            return 0;
+        }
+
+        var ended = record.HoldEndedAt ?? record.InboundEndTime ?? record.CompletedAt;
+        return ended is { } end && end > entered ? (int)Math.Round((end - entered).TotalSeconds, MidpointRounding.AwayFromZero) : 0;
+    }
 }

@@ -19,7 +19,7 @@ public static class CallCsvWriter
     [
         "id", "campaign_id", "campaign_name", "to", "from", "status", "start_time", "end_time", "duration",
         "talk_time", "recording_url", "price", "enrichment_cost", "caller_country", "caller_carrier",
-        "caller_line_type", "first_time_caller",
+        "caller_line_type", "first_time_caller", "hold_time",
     ];
 
     /// <summary>Writes every record; returns how many.</summary>
@@ -49,6 +49,7 @@ public static class CallCsvWriter
             fields[14] = call.CallerCarrier;
             fields[15] = call.CallerLineType;
             fields[16] = call.FirstTimeCaller ? "true" : "false";
+            fields[17] = call.HoldTime.ToString(CultureInfo.InvariantCulture);
             WriteRow(writer, fields);
             if (++count % FlushEvery == 0)
             {

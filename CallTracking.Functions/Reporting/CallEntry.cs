@@ -34,6 +34,9 @@ public sealed record CallEntry
 
     public string? RecordingUrl { get; init; }
 
+    /// <summary>Seconds in the hold queue (0: never held).</summary>
+    public int HoldSeconds { get; init; }
+
     /// <summary>Carrier cost in micro-units (1e-6 EUR): integer sums are exact and order-independent.</summary>
     public long CarrierCostMicros { get; init; }
 
@@ -66,8 +69,9 @@ public sealed record CallEntry
         CallerNumber = call.CallerNumber,
         Outcome = call.Outcome,
         DurationSeconds = Math.Max(0, call.CallSeconds),
-        TalkSeconds = call.Outcome == CallOutcome.Answered ? Math.Max(0, call.TalkSeconds) : 0,
+        TalkSeconds = call.Outcome is CallOutcome.Answered or CallOutcome.AnsweredAfterHold ? Math.Max(0, call.TalkSeconds) : 0,
         RecordingUrl = call.RecordingUrl,
+        HoldSeconds = Math.Max(0, call.HoldSeconds),
         CarrierCostMicros = ToMicros(call.CarrierCost),
         EnrichmentCostMicros = ToMicros(call.EnrichmentCost),
         FirstTimeCaller = call.FirstTimeCaller == true,
@@ -92,6 +96,7 @@ public sealed record CallEntry
         ["DurationSeconds"] = DurationSeconds,
         ["TalkSeconds"] = TalkSeconds,
         ["RecordingUrl"] = RecordingUrl,
+        ["HoldSeconds"] = HoldSeconds,
         ["CarrierCostMicros"] = CarrierCostMicros,
         ["EnrichmentCostMicros"] = EnrichmentCostMicros,
         ["FirstTimeCaller"] = FirstTimeCaller,
@@ -112,6 +117,7 @@ public sealed record CallEntry
         DurationSeconds = row.GetInt32("DurationSeconds") ?? 0,
         TalkSeconds = row.GetInt32("TalkSeconds") ?? 0,
         RecordingUrl = row.GetString("RecordingUrl"),
+        HoldSeconds = row.GetInt32("HoldSeconds") ?? 0,
         CarrierCostMicros = row.GetInt64("CarrierCostMicros") ?? 0,
         EnrichmentCostMicros = row.GetInt64("EnrichmentCostMicros") ?? 0,
         FirstTimeCaller = row.GetBoolean("FirstTimeCaller") ?? false,

@@ -162,13 +162,14 @@ public sealed record CallDetail(
     string? CallerCountry,
     string? CallerCarrier,
     string? CallerLineType,
-    bool FirstTimeCaller)
+    bool FirstTimeCaller,
+    int HoldTime = 0)
 {
     public static CallDetail Of(CallEntry entry, string? campaignName) => new(
         entry.CallId, entry.CampaignId, campaignName, entry.TrackingNumber, entry.CallerNumber, entry.Outcome,
         entry.Start, entry.End, entry.DurationSeconds, entry.TalkSeconds, entry.RecordingUrl,
         CallEntry.FromMicros(entry.CarrierCostMicros), CallEntry.FromMicros(entry.EnrichmentCostMicros),
-        entry.CallerCountry, entry.CallerCarrier, entry.CallerLineType, entry.FirstTimeCaller);
+        entry.CallerCountry, entry.CallerCarrier, entry.CallerLineType, entry.FirstTimeCaller, entry.HoldSeconds);
 }
 
 /// <summary>What one CSV part held: its row count, and the token of the next part (null: this was the last).</summary>

@@ -40,6 +40,17 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
 
     public long NotConnected { get; set; }
 
+    /// <summary>Calls whose caller waited in the hold queue (any outcome).</summary>
+    public long Held { get; set; }
+
+    public long HoldSeconds { get; set; }
+
+    public long AnsweredAfterHold { get; set; }
+
+    public long AbandonedOnHold { get; set; }
+
+    public long Voicemail { get; set; }
+
     public long FirstTimeCallers { get; set; }
 
     /// <summary>Calls without a caller number (withheld): they cannot count as unique callers.</summary>
@@ -99,6 +110,15 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
             case CallOutcome.Failed: Failed += sign; break;
             case CallOutcome.Abandoned: Abandoned += sign; break;
             case CallOutcome.NotConnected: NotConnected += sign; break;
+            case CallOutcome.AnsweredAfterHold: AnsweredAfterHold += sign; break;
+            case CallOutcome.AbandonedOnHold: AbandonedOnHold += sign; break;
+            case CallOutcome.Voicemail: Voicemail += sign; break;
+        }
+
+        if (entry.HoldSeconds > 0 || entry.Outcome is CallOutcome.AnsweredAfterHold or CallOutcome.AbandonedOnHold)
+        {
+            Held += sign;
+            HoldSeconds += sign * (long)entry.HoldSeconds;
         }
 
         if (entry.FirstTimeCaller)
@@ -118,7 +138,7 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
             + (Quarters >= QuartersPerDay ? 4 * utc.Hour : 0)
             + (Quarters > QuartersPerDay ? QuartersPerDay * (utc.Day - 1) : 0);
         CallsByQuarter[quarter] += sign;
-        if (entry.Outcome == CallOutcome.Answered)
+        if (entry.Outcome is CallOutcome.Answered or CallOutcome.AnsweredAfterHold)
         {
             AnsweredByQuarter[quarter] += sign;
         }
@@ -155,6 +175,11 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
         Failed += other.Failed;
         Abandoned += other.Abandoned;
         NotConnected += other.NotConnected;
+        Held += other.Held;
+        HoldSeconds += other.HoldSeconds;
+        AnsweredAfterHold += other.AnsweredAfterHold;
+        AbandonedOnHold += other.AbandonedOnHold;
+        Voicemail += other.Voicemail;
         FirstTimeCallers += other.FirstTimeCallers;
         WithheldCallers += other.WithheldCallers;
         TalkSeconds += other.TalkSeconds;
@@ -202,6 +227,11 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
         ["Failed"] = Failed,
         ["Abandoned"] = Abandoned,
         ["NotConnected"] = NotConnected,
+        ["Held"] = Held,
+        ["HoldSeconds"] = HoldSeconds,
+        ["AnsweredAfterHold"] = AnsweredAfterHold,
+        ["AbandonedOnHold"] = AbandonedOnHold,
+        ["Voicemail"] = Voicemail,
         ["FirstTimeCallers"] = FirstTimeCallers,
         ["WithheldCallers"] = WithheldCallers,
         ["TalkSeconds"] = TalkSeconds,
@@ -229,6 +259,11 @@ public sealed class HourAggregate(int quarters = HourAggregate.QuartersPerHour)
         aggregate.Failed = Long(row, "Failed");
         aggregate.Abandoned = Long(row, "Abandoned");
         aggregate.NotConnected = Long(row, "NotConnected");
+        aggregate.Held = Long(row, "Held");
+        aggregate.HoldSeconds = Long(row, "HoldSeconds");
+        aggregate.AnsweredAfterHold = Long(row, "AnsweredAfterHold");
+        aggregate.AbandonedOnHold = Long(row, "AbandonedOnHold");
+        aggregate.Voicemail = Long(row, "Voicemail");
         aggregate.FirstTimeCallers = Long(row, "FirstTimeCallers");
         aggregate.WithheldCallers = Long(row, "WithheldCallers");
         aggregate.TalkSeconds = Long(row, "TalkSeconds");

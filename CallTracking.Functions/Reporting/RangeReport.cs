@@ -154,6 +154,8 @@ public sealed class RangeReport
                 : new DayBucket(d, 0, 0, 0)).ToList(),
             TopCountries = Top(t.Countries, 10),
             LineTypes = Top(t.LineTypes, 20),
+            Hold = new HoldStats(t.Held, t.AnsweredAfterHold, t.AbandonedOnHold, t.Voicemail, t.HoldSeconds,
+                t.Held == 0 ? null : Math.Round((double)t.HoldSeconds / t.Held, 2), Ratio(t.AbandonedOnHold, t.Held)),
         };
     }
 
@@ -270,6 +272,17 @@ public sealed record CampaignStats
     public required IReadOnlyList<DimensionCount> TopCountries { get; init; }
 
     public required IReadOnlyList<DimensionCount> LineTypes { get; init; }
+
+    /// <summary>The hold queue: calls that waited, how their wait ended, and how long it was.</summary>
+    public HoldStats Hold { get; init; } = HoldStats.None;
+}
+
+/// <param name="Held">Calls whose caller waited in the hold queue.</param>
+/// <param name="HoldAbandonRate">Of the calls that waited, those whose caller hung up while waiting.</param>
+public sealed record HoldStats(long Held, long AnsweredAfterHold, long AbandonedOnHold, long Voicemail, long HoldSeconds,
+    double? AverageHoldSeconds, double? HoldAbandonRate)
+{
+    public static readonly HoldStats None = new(0, 0, 0, 0, 0, null, null);
 }
 
 public sealed record AllCampaignStats(

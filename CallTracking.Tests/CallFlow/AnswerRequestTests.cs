@@ -10,7 +10,7 @@ public class AnswerRequestTests
     public void Reads_the_GET_query()
     {
         var request = AnswerRequest.FromQuery("?from=447700900999&to=447700900001&uuid=leg-1&conversation_uuid=CON-1&region_url=https%3A%2F%2Fapi-eu-3.vonage.com");
-        Assert.Equal(new AnswerRequest("447700900001", "447700900999", "leg-1", "CON-1"), request);
+        Assert.Equal(new AnswerRequest("447700900001", "447700900999", "leg-1", "CON-1", "https://api-eu-3.vonage.com"), request);
     }
 
     [Fact]

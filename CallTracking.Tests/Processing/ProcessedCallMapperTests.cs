@@ -58,7 +58,7 @@ public class ProcessedCallMapperTests
     [Theory]
     [InlineData("1")]
     [InlineData("99")]
-    [InlineData("Voicemail")]
+    [InlineData("NoSuchOutcome")]
     [InlineData("Answered, Busy")]
     [InlineData("")]
     [InlineData(null)]

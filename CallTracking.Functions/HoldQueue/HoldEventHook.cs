@@ -1,0 +1,127 @@
+using CallTracking.Functions.CallFlow;
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
+
+namespace CallTracking.Functions.HoldQueue;
+
+/// <summary>
+/// The hold queue's part in the event and recording webhooks: joins a transferred leg's events to its call, keeps
+/// agent availability from the ledger's agent legs, takes a caller who hangs up off the list, and answers a failed
+/// synchronous connect with the hold NCCO.
+/// </summary>
+public sealed class HoldEventHook(
+    HoldQueueService holdQueue, HoldQueueStore store, CampaignDirectory campaigns, CampaignCompiler compiler, CallbackUrlResolver callbackUrls)
+    : ICallEventHook, ICallClosedHook
+{
+    /// <summary>The original call id, put in the query of the webhooks of a transfer's NCCO.</summary>
+    public const string CallQueryKey = "call";
+
+    public async ValueTask<VonageEvent> ResolveAsync(VonageEvent e, EventContext context, CancellationToken cancellationToken)
+    {
+        var marked = CallFromQuery(context.RequestUrl.Query);
+        if (marked is not null)
+        {
+            return marked == e.ConversationUuid ? e : e with { ConversationUuid = marked };
+        }
+
+        // A caller's leg that was transferred lives in a new conversation; its own events do not carry our marker.
+        if (e.Uuid is not null && (e.Direction == "inbound" || e.Kind == VonageEventKind.Transfer))
+        {
+            var hold = await store.GetHoldCallAsync(e.Uuid, cancellationToken);
+            if (hold is not null && hold.CallId != e.ConversationUuid)
+            {
+                return e with { ConversationUuid = hold.CallId };
+            }
+        }
+
+        return e;
+    }
+
+    public async ValueTask<byte[]?> AfterLedgerAsync(VonageEvent e, CallRecord? call, EventContext context, CancellationToken cancellationToken)
+    {
+        if (e.Kind != VonageEventKind.Status || call is null || e.Uuid is null)
+        {
+            return null;
+        }
+
+        var callId = call.PartitionKey;
+        if (e.Uuid == call.InboundLegUuid && CallStateMachine.IsTerminal(call.InboundStatus))
+        {
+            await holdQueue.LeaveAsync(e.Uuid, cancellationToken);
+            if (call.AgentNumber is { } reservedAgent)
+            {
+                // A caller transferred to the agent who hangs up before the agent answers frees the reservation.
+                await holdQueue.FreeAsync(reservedAgent, callId, cancellationToken);
+            }
+
+            return null;
+        }
+
+        if (e.Uuid != call.AgentLegUuid || call.AgentNumber is not { } agent)
+        {
+            return null;
+        }
+
+        if (call.AgentStatus == "answered")
+        {
+            await holdQueue.MarkBusyAsync(agent, callId, cancellationToken);
+            return null;
+        }
+
+        if (!CallStateMachine.IsTerminal(call.AgentStatus))
+        {
+            return null;
+        }
+
+        await holdQueue.FreeAsync(agent, callId, cancellationToken);
+        return IsFailedConnect(e.Status) && !CallStateMachine.IsTerminal(call.InboundStatus) && call.InboundLegUuid is { } leg
+            ? await HoldAfterFailedConnectAsync(call, agent, leg, context, cancellationToken)
+            : null;
+    }
+
+    /// <summary>A call closed by the watchdog (its <c>completed</c> was lost) frees its agent and leaves any wait list.</summary>
+    public async Task OnClosedAsync(CallRecord call, CancellationToken cancellationToken)
+    {
+        if (call.InboundLegUuid is { } leg)
+        {
+            await holdQueue.LeaveAsync(leg, cancellationToken);
+        }
+
+        if (call.AgentNumber is { } agent)
+        {
+            await holdQueue.FreeAsync(agent, call.PartitionKey, cancellationToken);
+        }
+    }
+
+    /// <summary>The statuses a synchronous connect reports when nobody answered; the webhook's reply is the next NCCO.</summary>
+    public static bool IsFailedConnect(string? status) => status is "busy" or "timeout" or "unanswered" or "rejected" or "failed";
+
+    private async Task<byte[]?> HoldAfterFailedConnectAsync(CallRecord call, string agent, string leg, EventContext context,
+        CancellationToken cancellationToken)
+    {
+        if (call.CampaignId is null || await campaigns.FindByIdAsync(call.CampaignId, cancellationToken) is not { WhenBusy: { } whenBusy } campaign)
+        {
+            return null;
+        }
+
+        // The region of the call is not in this event; the default Voice API host controls calls in any region.
+        await holdQueue.JoinAsync(agent, campaign, call.PartitionKey, leg, regionUrl: null, callbackUrls.Resolve(context.RequestUrl).BaseUrl,
+            recheck: false, cancellationToken);
+        return HoldNcco.OnHold(compiler.Get(campaign), whenBusy, withNotice: false);
+    }
+
+    internal static string? CallFromQuery(string? query)
+    {
+        foreach (var pair in (query ?? "").TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=', StringComparison.Ordinal);
+            if (eq > 0 && pair.AsSpan(0, eq).SequenceEqual(CallQueryKey))
+            {
+                var value = Uri.UnescapeDataString(pair[(eq + 1)..]);
+                return value.Length is > 0 and <= 100 ? value : null;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,373 @@
+using System.Text.Json;
+using Azure.Storage.Queues;
+using CallTracking.Functions.CallFlow;
+using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
+using CallTracking.Functions.Vonage;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly.Timeout;
+
+namespace CallTracking.Functions.HoldQueue;
+
+/// <summary>
+/// The hold queue: agent availability per agent number, each agent's wait list (first come, first served across
+/// campaigns), the transfer of the longest-waiting caller when the agent frees, and the end of a wait at
+/// <c>maxWaitSeconds</c>. Exactly one transfer per freed agent: freeing and taking the first caller is one
+/// ETag-conditional transaction on the agent's partition, so a duplicate <c>completed</c> (the agent is no longer on
+/// that call) or a concurrent free finds nothing to take.
+/// </summary>
+public sealed class HoldQueueService(
+    HoldQueueStore store,
+    CallStore calls,
+    CampaignDirectory campaigns,
+    CampaignCompiler compiler,
+    VoiceApiClient voiceApi,
+    QueueServiceClient queues,
+    OptimisticConcurrency concurrency,
+    IOptions<CallTrackingOptions> options,
+    TimeProvider time,
+    ILogger<HoldQueueService> logger)
+{
+    /// <summary>How long after a join the answer path re-checks an agent it found busy (the join may race the free).</summary>
+    public static readonly TimeSpan RecheckDelay = TimeSpan.FromSeconds(3);
+
+    /// <summary>A reservation (transfer sent, agent not answered) older than this is void: the transfer's connect is long over.</summary>
+    public static readonly TimeSpan ReservationTimeout = TimeSpan.FromMinutes(5);
+
+    private readonly QueueClient _queue = queues.GetQueueClient(StorageNames.HoldQueueQueue);
+
+    /// <summary>Busy: on a call (not stale, see <see cref="CallTrackingOptions.StaleCallMinutes"/>) or reserved for a transfer.</summary>
+    public bool IsBusy(AgentState? state)
+    {
+        if (state?.BusyCall is null || state.BusySince is not { } since)
+        {
+            return false;
+        }
+
+        var limit = state.Reserved ? ReservationTimeout : TimeSpan.FromMinutes(options.Value.StaleCallMinutes);
+        return time.GetUtcNow() - since < limit;
+    }
+
+    /// <summary>A new caller must wait: the agent is busy, or others already wait for it (first come, first served).</summary>
+    public async Task<bool> MustWaitAsync(string agent, CancellationToken cancellationToken)
+    {
+        var state = store.GetAgentAsync(agent, cancellationToken);
+        var first = store.FirstWaitingAsync(agent, cancellationToken);
+        return IsBusy(await state) || await first is not null;
+    }
+
+    /// <summary>The agent answered <paramref name="callId"/>'s agent leg.</summary>
+    public Task MarkBusyAsync(string agent, string callId, CancellationToken cancellationToken) =>
+        concurrency.RunAsync($"Agent {E164.Mask(agent)}", async ct =>
+        {
+            var state = await store.GetAgentAsync(agent, ct);
+            if (state?.LastFreedCall == callId || (state?.BusyCall == callId && !state.Reserved))
+            {
+                return Attempt.Done(false);
+            }
+
+            var isNew = state is null;
+            state ??= new AgentState { PartitionKey = agent };
+            state.BusyCall = callId;
+            state.BusySince = time.GetUtcNow();
+            state.Reserved = false;
+            await store.SaveAgentAsync(state, isNew, ct);
+            return Attempt.Done(true);
+        }, cancellationToken);
+
+    /// <summary>
+    /// <paramref name="callId"/> no longer holds the agent: if it was the agent's call, the agent is free and the
+    /// longest-waiting caller is transferred (once). Anything else (a duplicate, another call) changes nothing.
+    /// </summary>
+    public Task FreeAsync(string agent, string callId, CancellationToken cancellationToken) =>
+        DispatchAsync(agent, callId, cancellationToken);
+
+    /// <summary>
+    /// Gives the free agent to its longest-waiting caller. <paramref name="freedCall"/>: the call that just ended
+    /// (the agent must still be on it); null: only when the agent is free (or its state is stale).
+    /// </summary>
+    public async Task DispatchAsync(string agent, string? freedCall, CancellationToken cancellationToken)
+    {
+        var expected = freedCall;
+        while (true)
+        {
+            var taken = await TakeNextAsync(agent, expected, cancellationToken);
+            if (taken is null)
+            {
+                return;
+            }
+
+            // Should the transfer's outcome stay unknown (a timeout), the reservation runs out; this check then
+            // gives the agent to the next caller.
+            await TrySendAsync(new HoldQueueMessage(HoldQueueMessage.Dispatch, AgentNumber: agent), ReservationTimeout + RecheckDelay, cancellationToken);
+            if (await TransferToAgentAsync(taken, cancellationToken))
+            {
+                return;
+            }
+
+            // The transfer failed: the agent is free again (reserved for nobody); move on to the next caller.
+            expected = taken.CallId;
+        }
+    }
+
+    private Task<WaitEntry?> TakeNextAsync(string agent, string? expected, CancellationToken cancellationToken) =>
+        concurrency.RunAsync($"Agent {E164.Mask(agent)}", async ct =>
+        {
+            var state = await store.GetAgentAsync(agent, ct);
+            var holder = IsBusy(state) ? state!.BusyCall : null;
+            if (expected is null ? holder is not null : state?.BusyCall != expected)
+            {
+                if (expected is not null && state is not null && state.LastFreedCall != expected && state.BusyCall is null)
+                {
+                    // The end raced ahead of its own answered event (processed concurrently): remember it, so that
+                    // answered does not mark the agent busy afterwards.
+                    state.LastFreedCall = expected;
+                    await store.SaveAgentAsync(state, false, ct);
+                }
+
+                return Attempt.Done<WaitEntry?>(null); // not this caller's to free: a duplicate, or the agent is busy
+            }
+
+            var isNew = state is null;
+            state ??= new AgentState { PartitionKey = agent };
+            var next = await store.FirstWaitingAsync(agent, ct);
+            if (next is null)
+            {
+                if (expected is null)
+                {
+                    return Attempt.Done<WaitEntry?>(null);
+                }
+
+                state.BusyCall = null;
+                state.BusySince = null;
+                state.Reserved = false;
+                state.LastFreedCall = expected;
+                await store.SaveAgentAsync(state, isNew, ct);
+                return Attempt.Done<WaitEntry?>(null);
+            }
+
+            state.LastFreedCall = expected ?? state.LastFreedCall;
+            state.BusyCall = next.CallId;
+            state.BusySince = time.GetUtcNow();
+            state.Reserved = true;
+            await store.TakeAsync(state, isNew, next, ct);
+            return Attempt.Done<WaitEntry?>(next);
+        }, cancellationToken);
+
+    private async Task<bool> TransferToAgentAsync(WaitEntry entry, CancellationToken cancellationToken)
+    {
+        var campaign = await campaigns.FindByIdAsync(entry.CampaignId, cancellationToken);
+        if (campaign is null)
+        {
+            logger.LogError("Hold queue: campaign {CampaignId} of waiting call {CallId} is gone; skipped", entry.CampaignId, entry.CallId);
+            await EndHoldAsync(entry.LegUuid, HoldCall.TransferFailed, null, cancellationToken);
+            return false;
+        }
+
+        await EndHoldAsync(entry.LegUuid, HoldCall.Transferred, HoldCall.Transferred, cancellationToken);
+        try
+        {
+            var ncco = HoldNcco.ConnectToAgent(compiler.Get(campaign), entry.CallbackBase, entry.CallId);
+            await voiceApi.TransferAsync(entry.LegUuid, ncco, entry.RegionUrl, cancellationToken);
+            logger.LogInformation("Hold queue: call {CallId} transferred to agent {Agent} after {Seconds:F0}s", entry.CallId,
+                E164.Mask(entry.PartitionKey), (time.GetUtcNow() - entry.EnqueuedAt).TotalSeconds);
+            return true;
+        }
+        catch (Exception ex) when (ex is TaskCanceledException or TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        {
+            // The PUT may have reached Vonage: moving on could give the agent two callers. The agent stays reserved for
+            // this caller until its agent leg answers or the reservation runs out (the delayed check above).
+            logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} timed out; its outcome is unknown, the agent stays reserved",
+                entry.CallId, E164.Mask(entry.PartitionKey));
+            return true;
+        }
+        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException)
+        {
+            // 404: the caller hung up meanwhile. Whatever it was, the next caller must not wait for this one.
+            logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} failed; trying the next caller",
+                entry.CallId, E164.Mask(entry.PartitionKey));
+            await EndHoldAsync(entry.LegUuid, HoldCall.TransferFailed, null, cancellationToken);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Puts the caller on the agent's wait list (idempotent per caller leg). <paramref name="recheck"/>: the agent
+    /// was found busy on answer, so re-check it shortly in case it freed before this caller was on the list.
+    /// </summary>
+    public async Task<bool> JoinAsync(string agent, Campaign campaign, string callId, string legUuid, string? regionUrl,
+        string callbackBase, bool recheck, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var firstJoin = false;
+        var rowKey = WaitEntry.RowKeyFor(now, legUuid);
+        var joined = await concurrency.RunAsync($"Hold call {legUuid}", async ct =>
+        {
+            var hold = await store.GetHoldCallAsync(legUuid, ct);
+            if (hold?.State == HoldCall.Waiting || hold?.State is HoldCall.Voicemail or HoldCall.Message or HoldCall.Abandoned)
+            {
+                return Attempt.Done(false); // a retried webhook, or the wait is over for good
+            }
+
+            firstJoin = hold is null;
+            var isNew = hold is null;
+            hold ??= new HoldCall { PartitionKey = legUuid, CallId = callId, EnqueuedAt = now };
+            hold.AgentNumber = agent;
+            hold.CampaignId = campaign.Id;
+            hold.State = HoldCall.Waiting;
+            hold.WaitRowKey = rowKey;
+            hold.EndedAt = null;
+            await store.SaveHoldCallAsync(hold, isNew, ct);
+            return Attempt.Done(true);
+        }, cancellationToken);
+        if (!joined)
+        {
+            return false;
+        }
+
+        await store.AddWaitAsync(new WaitEntry
+        {
+            PartitionKey = agent,
+            RowKey = rowKey,
+            CallId = callId,
+            LegUuid = legUuid,
+            CampaignId = campaign.Id,
+            RegionUrl = regionUrl,
+            CallbackBase = callbackBase,
+            EnqueuedAt = now,
+        }, cancellationToken);
+        await calls.UpdateAsync(callId, call =>
+        {
+            call.HoldEnteredAt ??= now;
+            call.HoldResult = null;
+            call.HoldEndedAt = null;
+            return true;
+        }, cancellationToken);
+
+        if (firstJoin)
+        {
+            var maxWait = TimeSpan.FromSeconds(campaign.WhenBusy?.MaxWaitSeconds ?? CampaignValidator.MaxMaxWaitSeconds);
+            await SendAsync(new HoldQueueMessage(HoldQueueMessage.Timeout, LegUuid: legUuid), maxWait, cancellationToken);
+        }
+
+        if (recheck)
+        {
+            await SendAsync(new HoldQueueMessage(HoldQueueMessage.Dispatch, AgentNumber: agent), RecheckDelay, cancellationToken);
+        }
+
+        logger.LogInformation("Hold queue: call {CallId} waits for agent {Agent}", callId, E164.Mask(agent));
+        return true;
+    }
+
+    /// <summary>The caller's leg ended: a caller still waiting leaves the list (no transfer will be tried).</summary>
+    public async Task LeaveAsync(string legUuid, CancellationToken cancellationToken)
+    {
+        var hold = await store.GetHoldCallAsync(legUuid, cancellationToken);
+        if (hold?.State != HoldCall.Waiting || hold.WaitRowKey is null)
+        {
+            return;
+        }
+
+        if (await store.TryRemoveWaitAsync(hold.AgentNumber, hold.WaitRowKey, cancellationToken))
+        {
+            await EndHoldAsync(legUuid, HoldCall.Abandoned, null, cancellationToken);
+            logger.LogInformation("Hold queue: call {CallId} hung up while waiting", hold.CallId);
+        }
+    }
+
+    /// <summary>The caller's maximum wait is over: if still waiting, transfer to voicemail or the closing message.</summary>
+    public async Task TimeOutAsync(string legUuid, CancellationToken cancellationToken)
+    {
+        var hold = await store.GetHoldCallAsync(legUuid, cancellationToken);
+        if (hold?.State != HoldCall.Waiting || hold.WaitRowKey is null)
+        {
+            return;
+        }
+
+        // Removing the entry is the claim: a transfer that took it first wins, and then there is nothing to do.
+        var entry = await store.GetWaitAsync(hold.AgentNumber, hold.WaitRowKey, cancellationToken);
+        var regionUrl = entry?.RegionUrl;
+        var callbackBase = entry?.CallbackBase;
+        if (callbackBase is null || !await store.TryRemoveWaitAsync(hold.AgentNumber, hold.WaitRowKey, cancellationToken))
+        {
+            return;
+        }
+
+        var campaign = await campaigns.FindByIdAsync(hold.CampaignId, cancellationToken);
+        var whenBusy = campaign?.WhenBusy ?? new WhenBusy { HoldMusicUrl = "https://invalid/" };
+        var result = whenBusy.Then == WhenBusyThen.Voicemail ? HoldCall.Voicemail : HoldCall.Message;
+        await EndHoldAsync(legUuid, result, result, cancellationToken);
+        try
+        {
+            await voiceApi.TransferAsync(legUuid, HoldNcco.AfterMaxWait(whenBusy, callbackBase, hold.CallId), regionUrl, cancellationToken);
+            logger.LogInformation("Hold queue: call {CallId} waited the maximum; sent to {Result}", hold.CallId, result);
+        }
+        catch (VoiceApiException ex)
+        {
+            // Retrying a PUT after an answer we did not get may transfer twice; the caller is told nothing more.
+            logger.LogError(ex, "Hold queue: sending call {CallId} to {Result} after the maximum wait failed", hold.CallId, result);
+        }
+    }
+
+    private async Task EndHoldAsync(string legUuid, string state, string? callResult, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        string? callId = null;
+        await concurrency.RunAsync($"Hold call {legUuid}", async ct =>
+        {
+            var hold = await store.GetHoldCallAsync(legUuid, ct);
+            if (hold is null)
+            {
+                return Attempt.Done(false);
+            }
+
+            callId = hold.CallId;
+            hold.State = state;
+            hold.EndedAt = now;
+            await store.SaveHoldCallAsync(hold, false, ct);
+            return Attempt.Done(true);
+        }, cancellationToken);
+
+        if (callId is null || (callResult is null && state != HoldCall.Abandoned))
+        {
+            return;
+        }
+
+        await calls.UpdateAsync(callId, call =>
+        {
+            call.HoldResult = callResult;
+            call.HoldEndedAt = now;
+            if (callResult == HoldCall.Transferred && call.AgentLegUuid is not null && CallStateMachine.IsTerminal(call.AgentStatus))
+            {
+                // The failed connect that put the caller on hold is set aside: the transfer's agent leg is the call's.
+                call.HoldReplacedAgentLegUuid = call.AgentLegUuid;
+                call.AgentLegUuid = null;
+                call.AgentStatus = null;
+                call.AgentStatusAt = null;
+                call.AgentDetail = null;
+                call.AgentAnsweredAt = null;
+                call.AgentEndTime = null;
+                call.AgentDurationSeconds = null;
+            }
+
+            return true;
+        }, cancellationToken);
+    }
+
+    private async Task TrySendAsync(HoldQueueMessage message, TimeSpan delay, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await SendAsync(message, delay, cancellationToken);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            logger.LogWarning(ex, "Hold queue: could not schedule the {Kind} check", message.Kind);
+        }
+    }
+
+    private Task SendAsync(HoldQueueMessage message, TimeSpan delay, CancellationToken cancellationToken) =>
+        _queue.SendMessageAsync(JsonSerializer.Serialize(message), delay, cancellationToken: cancellationToken);
+}
