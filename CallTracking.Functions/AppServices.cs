@@ -6,6 +6,7 @@ using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Http;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Recordings;
 using CallTracking.Functions.Reporting;
 using CallTracking.Functions.Telemetry;
 using CallTracking.Functions.Vonage;
@@ -30,6 +31,7 @@ public static class AppServices
             .AddVonageWebhookSignatures()
             .AddVoiceApi()
             .AddCallIntake()
+            .AddRecordings()
             .AddEnrichment()
             .AddForwarding()
             .AddReporting()

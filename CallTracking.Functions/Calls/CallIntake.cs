@@ -1,3 +1,4 @@
+using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Calls;
@@ -7,12 +8,18 @@ namespace CallTracking.Functions.Calls;
 /// this delivery completed the call, send its calls-completed message. Every step is idempotent, so a failed
 /// delivery can simply be retried by Vonage.
 /// </summary>
-public sealed class CallIntake(CallEventStore events, CallLedger ledger, CompletionNotifier notifier, ILogger<CallIntake> logger)
+public sealed class CallIntake(
+    CallEventStore events,
+    CallLedger ledger,
+    CompletionNotifier notifier,
+    RecordingArchiveQueue recordings,
+    VonageHosts hosts,
+    ILogger<CallIntake> logger)
 {
     /// <exception cref="Common.ValidationException">The payload is malformed or lacks an id.</exception>
     public async Task<VonageEvent> HandleEventAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
-        var e = CallEventParser.ParseEvent(body.Span);
+        var e = CallEventParser.ParseEvent(body.Span, hosts.IsAllowed);
         var stored = events.TryAddAsync(e, body, cancellationToken);
         var updated = UpdateLedgerAsync(e, cancellationToken);
 
@@ -23,19 +30,24 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
         }
 
         await NotifyIfClaimedAsync(await updated, cancellationToken);
+        if (e.Kind == VonageEventKind.Record && await updated is { } withRecording)
+        {
+            await recordings.SendIfNotArchivedAsync(withRecording.Call, cancellationToken);
+        }
+
         return e;
     }
 
     /// <exception cref="Common.ValidationException">The payload is malformed or lacks a field.</exception>
     public async Task<VonageEvent> HandleRecordingAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
-        var recording = CallEventParser.ParseRecording(body.Span);
+        var recording = CallEventParser.ParseRecording(body.Span, hosts.IsAllowed);
         var stored = events.TryAddAsync(recording, body, cancellationToken);
         var updated = ledger.AttachRecordingAsync(recording, cancellationToken);
         await Task.WhenAll(stored, updated);
 
-        // Later issue: copy the file to Blob Storage here (e.g. queue a copy job keyed by recording_uuid), because
-        // Vonage deletes recordings after 30 days and the download needs the application's JWT.
+        // Vonage deletes recordings after 30 days: a message on `recordings` copies it into Blob Storage.
+        await recordings.SendIfNotArchivedAsync((await updated).Call, cancellationToken);
         await NotifyIfClaimedAsync(await updated, cancellationToken);
         return recording;
     }
