@@ -5,6 +5,7 @@ using CallTracking.Functions.Common;
 using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Http;
+using CallTracking.Functions.Privacy;
 using CallTracking.Functions.Processing;
 using CallTracking.Functions.Recordings;
 using CallTracking.Functions.Reporting;
@@ -36,6 +37,7 @@ public static class AppServices
             .AddForwarding()
             .AddReporting()
             .AddProcessing()
+            .AddPrivacy()
             // The processing pipeline, in the order it runs. Reporting before forwarding: a sink that keeps failing
             // fails the invocation (the message is retried, then poisoned), and the call must be counted all the same.
             .AddCallResultStage<CallerEnrichmentStage>()

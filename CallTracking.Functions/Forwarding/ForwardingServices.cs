@@ -20,6 +20,7 @@ public static class ForwardingServices
         services.AddSingleton<PoisonReplayer>();
         services.AddSingleton<DeliveryReport>();
         services.AddTransient<CallForwarder>();
+        services.AddTransient<MixpanelErasure>();
 
         services.AddHttpClient<MixpanelClient>((sp, client) =>
                 client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<MixpanelOptions>>().Value.ApiBaseUrl))
