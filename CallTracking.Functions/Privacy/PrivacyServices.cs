@@ -10,6 +10,9 @@ public static class PrivacyServices
         services.AddSingleton<CallerTokens>();
         // Transient: it holds the typed Mixpanel client (via MixpanelErasure).
         services.AddTransient<CallerDataService>();
+        services.AddSingleton<RetentionPurger>();
+        services.AddSingleton<RetentionSchedule>();
+        services.AddHostedService<RetentionStartup>();
         return services;
     }
 }
