@@ -7,6 +7,7 @@ using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Recordings;
 
@@ -21,6 +22,9 @@ public enum ArchiveOutcome
 
     /// <summary>Downloaded and stored now.</summary>
     Archived,
+
+    /// <summary>No Vonage application credentials (<c>Vonage__ApplicationId</c>, <c>Vonage__PrivateKey</c>): not downloaded.</summary>
+    NotConfigured,
 }
 
 /// <summary>
@@ -36,6 +40,7 @@ public sealed class RecordingArchiver(
     BlobServiceClient blobs,
     VoiceApiClient voiceApi,
     VonageHosts hosts,
+    IOptions<VonageOptions> vonage,
     TimeProvider time,
     ILogger<RecordingArchiver> logger)
 {
@@ -55,6 +60,14 @@ public sealed class RecordingArchiver(
         if (call.RecordingBlob is not null)
         {
             return ArchiveOutcome.AlreadyArchived;
+        }
+
+        if (string.IsNullOrWhiteSpace(vonage.Value.ApplicationId) || string.IsNullOrWhiteSpace(vonage.Value.PrivateKey))
+        {
+            // Retrying cannot help until the settings are there; the recording stays on the call (Vonage keeps it
+            // 30 days) and a later message, e.g. a replayed webhook, archives it once they are set.
+            logger.LogWarning("The recording of call {CallId} is not archived: set Vonage__ApplicationId and Vonage__PrivateKey", callId);
+            return ArchiveOutcome.NotConfigured;
         }
 
         // Checked at the webhook already; again here, since the download carries the application's JWT.
