@@ -69,6 +69,11 @@ param defaultCountry string = 'US'
 @maxValue(600)
 param processingDelaySeconds int = 15
 
+@description('Days calls, raw events, per-call report rows, deliveries, caller profiles and recordings are kept (the daily purge and the Blob lifecycle rule on container recordings). Campaign aggregates stay.')
+@minValue(1)
+@maxValue(36500)
+param retentionDays int = 395
+
 @description('Vonage API key (not a secret on its own). Empty: not set.')
 param vonageApiKey string = ''
 
@@ -210,6 +215,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    retentionDays: retentionDays
   }
 }
 
@@ -282,6 +288,7 @@ module api 'modules/functionapp.bicep' = {
       CallTracking__CampaignCacheSeconds: string(campaignCacheSeconds)
       CallTracking__DefaultCountry: toUpper(defaultCountry)
       CallTracking__ProcessingDelaySeconds: string(processingDelaySeconds)
+      CallTracking__RetentionDays: string(retentionDays)
       // Production always verifies Vonage's signed webhooks.
       Vonage__VerifySignatures: 'true'
       Vonage__ApiKey: vonageApiKey

@@ -26,6 +26,7 @@ public static class ForwardingServices
         services.AddSingleton<FailedDeliveryReplayer>();
         services.AddSingleton<DeliveryReport>();
         services.AddTransient<CallForwarder>();
+        services.AddTransient<MixpanelErasure>();
 
         services.AddHttpClient<MixpanelClient>((sp, client) =>
                 client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<MixpanelOptions>>().Value.ApiBaseUrl))
