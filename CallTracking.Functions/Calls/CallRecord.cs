@@ -142,4 +142,13 @@ public sealed class CallRecord : ITableEntity
     public double? EnrichmentCost { get; set; }
 
     public DateTimeOffset? ProcessedAt { get; set; }
+
+    /// <summary>"outbound" for a missed-call callback attempt (Callbacks/); null (inbound) for every other call.</summary>
+    public string? Direction { get; set; }
+
+    /// <summary>Which attempt (1-based) of the callback this outbound call is; null for inbound calls.</summary>
+    public int? AttemptNumber { get; set; }
+
+    /// <summary>The missed inbound call this callback attempt returns.</summary>
+    public string? CallbackOf { get; set; }
 }

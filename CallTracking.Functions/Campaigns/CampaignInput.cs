@@ -34,6 +34,19 @@ public sealed record CampaignInput
     public decimal? MonthlySpend { get; init; }
 
     public int? RingTimeoutSeconds { get; init; }
+
+    public string? CallbackUrl { get; init; }
+
+    public CallbackPolicyInput? Callback { get; init; }
+}
+
+public sealed record CallbackPolicyInput
+{
+    public int? Attempts { get; init; }
+
+    public int? IntervalMinutes { get; init; }
+
+    public bool? OnlyWhenOpen { get; init; }
 }
 
 public sealed record RecordingNoticeInput

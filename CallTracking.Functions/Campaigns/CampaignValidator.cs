@@ -126,6 +126,8 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         var outOfHours = AfterHours(input.OutOfHours, names, errors);
         var fallbackNumber = OptionalNumber(input.FallbackNumber, names["fallbackNumber"], errors);
         var impact = Impact(input.Impact, names, errors);
+        var callbackUrl = CampaignCallbackRules.CallbackUrl(input.CallbackUrl, names, errors);
+        var callback = CampaignCallbackRules.Callback(input.Callback, names, errors);
 
         if (input.MonthlySpend is < 0)
         {
@@ -159,6 +161,8 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
             Impact = impact,
             MonthlySpend = input.MonthlySpend,
             RingTimeoutSeconds = ringTimeout,
+            CallbackUrl = callbackUrl,
+            Callback = callback,
         };
     }
 

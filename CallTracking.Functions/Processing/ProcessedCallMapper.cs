@@ -126,5 +126,8 @@ public static class ProcessedCallMapper
             EnrichmentProvider = record.EnrichmentProvider,
             EnrichmentCost = ToMoney(record.EnrichmentCost) ?? 0m,
             ProcessedAt = processedAt,
+            Direction = record.Direction,
+            AttemptNumber = record.AttemptNumber,
+            CallbackOf = record.CallbackOf,
         };
 }
