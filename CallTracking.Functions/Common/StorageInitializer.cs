@@ -15,7 +15,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
     [
         StorageNames.CampaignsTable, StorageNames.CallsTable, StorageNames.CallEventsTable,
         StorageNames.CallersTable, StorageNames.DeliveriesTable, StorageNames.CampaignStatsTable,
-        StorageNames.CampaignCallsTable,
+        StorageNames.CampaignCallsTable, StorageNames.CallbacksTable,
     ];
 
     // The poison queues too: replay reads them before the host has ever poisoned a message.
@@ -23,6 +23,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
     [
         StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue,
         StorageNames.CallsWatchdogQueue, StorageNames.PoisonQueue(StorageNames.CallsWatchdogQueue),
+        StorageNames.CallbacksQueue, StorageNames.PoisonQueue(StorageNames.CallbacksQueue),
     ];
 
     // True on the async flow of a creation run, so its own requests are never "recovered" into waiting for itself.

@@ -26,6 +26,12 @@ public static class StorageNames
     /// </summary>
     public const string CallsWatchdogQueue = "calls-watchdog";
 
+    /// <summary>Missed-call callback slots, their per-campaign copies and callers' last answered call (Callbacks/).</summary>
+    public const string CallbacksTable = "Callbacks";
+
+    /// <summary>One message per callback attempt; later attempts are delayed with the visibility timeout.</summary>
+    public const string CallbacksQueue = "callbacks";
+
     /// <summary>The connection setting the queue trigger binds to (the Functions default).</summary>
     public const string StorageConnection = "AzureWebJobsStorage";
 }

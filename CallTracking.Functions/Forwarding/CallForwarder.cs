@@ -68,7 +68,8 @@ public sealed class CallForwarder(
 
             row ??= new DeliveryRecord { PartitionKey = callId, RowKey = sink.Name };
             row.UpdatedAt = now;
-            if (sink.SkipReason(forwarded) is { } reason)
+            // A callback attempt (outbound) is no inbound call for analytics or affiliates: only the webhooks get it.
+            if ((call.Direction is not null && sink is not (WebhookSink or CampaignWebhookSink) ? "outbound callback attempt" : sink.SkipReason(forwarded)) is { } reason)
             {
                 row.Status = nameof(DeliveryStatus.Skipped);
                 row.LastError = reason;
