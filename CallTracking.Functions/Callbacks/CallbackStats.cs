@@ -9,9 +9,27 @@ public sealed record CallbackAttemptStats(
     [property: JsonPropertyName("connected")] int Connected,
     [property: JsonPropertyName("connectRate")] double? ConnectRate);
 
+/// <summary>A campaign's callbacks: all attempts together, and the seed's retry table by attempt number.</summary>
+public sealed record CallbackSummary(
+    [property: JsonPropertyName("attempted")] int Attempted,
+    [property: JsonPropertyName("connected")] int Connected,
+    [property: JsonPropertyName("connectRate")] double? ConnectRate,
+    [property: JsonPropertyName("byAttempt")] IReadOnlyList<CallbackAttemptStats> ByAttempt);
+
 /// <summary>Callbacks attempted and connected per attempt number, for a campaign, over attempts placed in a range.</summary>
 public sealed class CallbackStats(CallbackStore store)
 {
+    /// <summary>Connect rate = connected / attempted (an attempt is "connected" when the caller was put through to the agent).</summary>
+    public async Task<CallbackSummary> SummaryAsync(string campaignId, DateTimeOffset? from, DateTimeOffset? to, CancellationToken cancellationToken)
+    {
+        var byAttempt = await ForCampaignAsync(campaignId, from, to, cancellationToken);
+        var attempted = byAttempt.Sum(a => a.Attempted);
+        var connected = byAttempt.Sum(a => a.Connected);
+        return new CallbackSummary(attempted, connected, Rate(connected, attempted), byAttempt);
+    }
+
+    private static double? Rate(int part, int whole) => whole == 0 ? null : Math.Round((double)part / whole, 4);
+
     public async Task<IReadOnlyList<CallbackAttemptStats>> ForCampaignAsync(string campaignId, DateTimeOffset? from, DateTimeOffset? to,
         CancellationToken cancellationToken)
     {
@@ -24,7 +42,7 @@ public sealed class CallbackStats(CallbackStore store)
             {
                 var attempted = g.Count();
                 var connected = g.Count(r => r.Connected == true);
-                return new CallbackAttemptStats(g.Key, attempted, connected, attempted == 0 ? null : Math.Round((double)connected / attempted, 4));
+                return new CallbackAttemptStats(g.Key, attempted, connected, Rate(connected, attempted));
             })
             .ToList();
     }

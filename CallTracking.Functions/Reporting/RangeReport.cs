@@ -270,6 +270,9 @@ public sealed record CampaignStats
     public required IReadOnlyList<DimensionCount> TopCountries { get; init; }
 
     public required IReadOnlyList<DimensionCount> LineTypes { get; init; }
+
+    /// <summary>Missed-call callbacks placed in the range (Callbacks/); null in the all-campaigns view.</summary>
+    public Callbacks.CallbackSummary? Callbacks { get; init; }
 }
 
 public sealed record AllCampaignStats(
