@@ -22,9 +22,15 @@ public sealed class CampaignStatsService(ReportStore store, CampaignStore campai
         var campaign = await campaigns.GetAsync(campaignId, cancellationToken)
             ?? throw new ReportNotFoundException("campaign", $"Campaign '{campaignId}' does not exist.");
         var report = await ReadAsync(campaign.Id, range, cancellationToken);
-        return report.ToStats(CampaignSummary.From(campaign), range, MonthlySpend.Prorate(campaign.MonthlySpend, range.From, range.To, range.TimeZone))
-            with
-        { Callbacks = await callbacks.SummaryAsync(campaign.Id, range.From, range.To, cancellationToken) };
+        var stats = report.ToStats(CampaignSummary.From(campaign), range, MonthlySpend.Prorate(campaign.MonthlySpend, range.From, range.To, range.TimeZone));
+        return stats with { Callbacks = await CallbacksAsync(campaign, range, cancellationToken) };
+    }
+
+    /// <summary>Null for a campaign that never had callbacks (no policy, no attempts): the field is about the feature.</summary>
+    private async Task<CallbackSummary?> CallbacksAsync(Campaign campaign, ReportRange range, CancellationToken cancellationToken)
+    {
+        var summary = await callbacks.SummaryAsync(campaign.Id, range.From, range.To, cancellationToken);
+        return campaign.Callback is null && summary.Attempted == 0 ? null : summary;
     }
 
     public async Task<AllCampaignStats> GetAllAsync(ReportRange range, CancellationToken cancellationToken)
