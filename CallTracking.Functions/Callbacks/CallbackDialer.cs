@@ -1,3 +1,4 @@
+using System.Net;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
@@ -5,6 +6,8 @@ using CallTracking.Functions.Processing;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Polly.Timeout;
 
 namespace CallTracking.Functions.Callbacks;
 
@@ -100,13 +103,14 @@ public sealed class CallbackDialer(
         {
             created = await voice.CreateCallAsync(CallbackCall.Build(campaign, caller, options.Value.PublicBaseUrl), cancellationToken);
         }
-        catch (VoiceApiException ex) when (!ex.IsPermanent)
+        catch (Exception ex) when (SurelyNotPlaced(ex))
         {
-            // Vonage answered with an error (429, 5xx): no call was created, so the slot is freed for the redelivery.
+            // Vonage refused before its call logic (429, 503) or was never reached: the slot is freed and the message
+            // retried, as the Voice API client itself retries exactly these.
             await store.DeleteAsync(slot, cancellationToken);
             throw;
         }
-        catch (VoiceApiException ex)
+        catch (VoiceApiException ex) when (ex.IsPermanent)
         {
             slot.Status = "refused";
             slot.Error = ex.Message;
@@ -115,13 +119,15 @@ public sealed class CallbackDialer(
             await ScheduleNextAsync(missed.CallId, message.Attempt, policy, cancellationToken);
             return CallbackResult.Refused;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException or TimeoutRejectedException
+            || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
-            // No answer: the call may have been placed. Not retried blindly (the agent could be rung twice); the
-            // slot stays claimed with the error, and the next attempt, if any, follows after the interval.
+            // A timeout, a lost connection or a 5xx: the call may have been placed. Not retried blindly (the agent
+            // could be rung twice); the slot stays claimed with the error, and the next attempt follows after the interval.
             slot.Error = ex.GetType().Name + ": " + ex.Message;
             await SaveSlotAsync(slot, cancellationToken);
-            logger.LogError("Callback {Attempt} of call {CallId}: the Voice API did not answer; not retried", message.Attempt, message.CallId);
+            logger.LogError("Callback {Attempt} of call {CallId}: unknown whether the Voice API placed it ({Error}); not retried",
+                message.Attempt, message.CallId, ex.GetType().Name);
             await ScheduleNextAsync(missed.CallId, message.Attempt, policy, cancellationToken);
             return CallbackResult.Unknown;
         }
@@ -137,6 +143,14 @@ public sealed class CallbackDialer(
             attemptCallId, E164.Mask(campaign.AgentNumber));
         return CallbackResult.Placed;
     }
+
+    private static bool SurelyNotPlaced(Exception ex) => ex switch
+    {
+        VoiceApiException { Status: HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable } => true,
+        HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError } => true,
+        BrokenCircuitException => true,
+        _ => false,
+    };
 
     /// <summary>The next attempt after the interval, unless this was the last one; its slot claim keeps it single.</summary>
     public async Task ScheduleNextAsync(string missedCallId, int attempt, CallbackPolicy policy, CancellationToken cancellationToken)

@@ -20,18 +20,19 @@ public sealed class CallbackScheduler(CallbackStore store, CallbackQueue queue, 
             return;
         }
 
-        if (call.CallerNumber is null || context.Campaign is null)
+        // Campaigns without a policy cost nothing here: no marker, no message.
+        if (call.CallerNumber is null || CallbackRules.PolicyOf(context.Campaign) is null)
         {
             return;
         }
 
         if (call.Outcome == CallOutcome.Answered)
         {
-            await store.RecordAnsweredAsync(call.CallerNumber, context.Campaign.Id, call.AgentLeg.AnsweredAt ?? call.StartedAt, cancellationToken);
+            await store.RecordAnsweredAsync(call.CallerNumber, context.Campaign!.Id, call.AgentLeg.AnsweredAt ?? call.StartedAt, cancellationToken);
             return;
         }
 
-        if (CallbackRules.PolicyOf(context.Campaign) is null || !CallbackRules.IsMissed(call))
+        if (!CallbackRules.IsMissed(call))
         {
             return;
         }

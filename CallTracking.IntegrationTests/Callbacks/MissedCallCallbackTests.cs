@@ -124,6 +124,24 @@ public class MissedCallCallbackTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task A_voice_api_500_is_not_retried_blindly_the_slot_stays_taken_and_the_next_attempt_is_queued()
+    {
+        await using var world = await World.StartAsync(azurite);
+        world.Voice.Server.On("POST", "/v1/calls", StubResponse.Json(500, "{\"title\":\"Internal error\"}"));
+        var campaign = await world.CampaignAsync(attempts: 2);
+        var missed = await world.Harness.AddCallAsync(MissedCall(campaign, "timeout"));
+        await world.Harness.Processor.ProcessAsync(missed.PartitionKey);
+        var first = await world.ReceiveAsync(missed.PartitionKey);
+        var before = await world.QueuedCountAsync();
+
+        Assert.Equal(CallbackResult.Unknown, await world.PlaceAsync(first));
+        Assert.Equal(CallbackResult.AlreadyClaimed, await world.PlaceAsync(first)); // the redelivery
+
+        Assert.Single(world.Voice.Server.RequestsTo("/v1/calls"));
+        Assert.Equal(before + 1, await world.QueuedCountAsync()); // attempt 2, after the interval
+    }
+
+    [Fact]
     public async Task No_attempt_is_placed_out_of_hours_when_only_when_open_it_waits_for_the_opening()
     {
         await using var world = await World.StartAsync(azurite);
