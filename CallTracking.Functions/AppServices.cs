@@ -1,3 +1,4 @@
+using CallTracking.Functions.Callbacks;
 using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
@@ -40,9 +41,12 @@ public static class AppServices
             .AddReporting()
             .AddProcessing()
             .AddPrivacy()
+            .AddCallbacks()
             // The processing pipeline, in the order it runs. Reporting before forwarding: a sink that keeps failing
             // fails the invocation (the message is retried, then poisoned), and the call must be counted all the same.
             .AddCallResultStage<CallerEnrichmentStage>()
             .AddCallProcessingStage<CampaignReportWriter>()
+            // Before forwarding: a failing sink must not hold up a missed call's callback.
+            .AddCallProcessingStage<CallbackScheduler>()
             .AddCallProcessingStage<CallForwarder>();
 }

@@ -94,6 +94,9 @@ param impactAccountSid string = ''
 @description('Mixpanel API host, e.g. https://api-eu.mixpanel.com for EU data residency. Empty: the app default.')
 param mixpanelApiBaseUrl string = ''
 
+@description('Outgoing callbacks: the https URL that receives every finished call, signed with webhooksSecret. Empty: only campaigns with their own callbackUrl get callbacks.')
+param webhooksUrl string = ''
+
 // ---- Scale (Flex Consumption) ----
 
 @description('Most instances the app scales out to. Flex Consumption accepts 40 to 1000.')
@@ -155,6 +158,10 @@ param impactAuthToken string = ''
 @description('Segment write key.')
 param segmentWriteKey string = ''
 
+@secure()
+@description('HMAC-SHA256 key that signs outgoing callbacks (X-CallTracking-Signature), at least 16 characters.')
+param webhooksSecret string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -177,6 +184,7 @@ var keyVaultSecretNames = {
   Mixpanel__Token: 'mixpanel-token'
   Impact__AuthToken: 'impact-auth-token'
   Segment__WriteKey: 'segment-write-key'
+  Webhooks__Secret: 'webhooks-secret'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -234,6 +242,7 @@ module keyVault 'modules/keyvault.bicep' = {
       '${keyVaultSecretNames.Mixpanel__Token}': mixpanelToken
       '${keyVaultSecretNames.Impact__AuthToken}': impactAuthToken
       '${keyVaultSecretNames.Segment__WriteKey}': segmentWriteKey
+      '${keyVaultSecretNames.Webhooks__Secret}': webhooksSecret
     }
   }
 }
@@ -296,6 +305,7 @@ module api 'modules/functionapp.bicep' = {
       Enrichment__Provider: enrichmentProvider
       Impact__AccountSid: impactAccountSid
       Mixpanel__ApiBaseUrl: mixpanelApiBaseUrl
+      Webhooks__Url: webhooksUrl
     }
   }
 }

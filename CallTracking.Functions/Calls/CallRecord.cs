@@ -169,4 +169,12 @@ public sealed class CallRecord : ITableEntity
 
     /// <summary>A failed agent leg set aside when the caller was transferred to the agent from the hold queue.</summary>
     public string? HoldReplacedAgentLegUuid { get; set; }
+    /// <summary>"outbound" for a missed-call callback attempt (Callbacks/); null (inbound) for every other call.</summary>
+    public string? Direction { get; set; }
+
+    /// <summary>Which attempt (1-based) of the callback this outbound call is; null for inbound calls.</summary>
+    public int? AttemptNumber { get; set; }
+
+    /// <summary>The missed inbound call this callback attempt returns.</summary>
+    public string? CallbackOf { get; set; }
 }

@@ -36,6 +36,10 @@ public sealed record CampaignInput
     public int? RingTimeoutSeconds { get; init; }
 
     public WhenBusyInput? WhenBusy { get; init; }
+
+    public string? CallbackUrl { get; init; }
+
+    public CallbackPolicyInput? Callback { get; init; }
 }
 
 public sealed record WhenBusyInput
@@ -50,6 +54,15 @@ public sealed record WhenBusyInput
     public string? Then { get; init; }
 
     public string? ThenMessage { get; init; }
+}
+
+public sealed record CallbackPolicyInput
+{
+    public int? Attempts { get; init; }
+
+    public int? IntervalMinutes { get; init; }
+
+    public bool? OnlyWhenOpen { get; init; }
 }
 
 public sealed record RecordingNoticeInput

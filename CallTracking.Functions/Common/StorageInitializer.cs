@@ -17,6 +17,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
         StorageNames.CampaignsTable, StorageNames.CallsTable, StorageNames.CallEventsTable,
         StorageNames.CallersTable, StorageNames.DeliveriesTable, StorageNames.CampaignStatsTable,
         StorageNames.CampaignCallsTable, StorageNames.AgentsTable, StorageNames.HoldCallsTable, StorageNames.PrivacyAuditTable,
+        StorageNames.CallbacksTable,
     ];
 
     // The poison queues too: replay reads them before the host has ever poisoned a message.
@@ -27,6 +28,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
         StorageNames.HoldQueueQueue, StorageNames.PoisonQueue(StorageNames.HoldQueueQueue),
         StorageNames.RecordingsQueue, StorageNames.PoisonQueue(StorageNames.RecordingsQueue),
         StorageNames.RetentionQueue, StorageNames.PoisonQueue(StorageNames.RetentionQueue),
+        StorageNames.CallbacksQueue, StorageNames.PoisonQueue(StorageNames.CallbacksQueue),
     ];
 
     // True on the async flow of a creation run, so its own requests are never "recovered" into waiting for itself.

@@ -45,6 +45,11 @@ public static class StorageNames
 
     /// <summary>Audit of erasures (keyed hash of the number, never the number) and the retention run claim.</summary>
     public const string PrivacyAuditTable = "PrivacyAudit";
+    /// <summary>Missed-call callback slots, their per-campaign copies and callers' last answered call (Callbacks/).</summary>
+    public const string CallbacksTable = "Callbacks";
+
+    /// <summary>One message per callback attempt; later attempts are delayed with the visibility timeout.</summary>
+    public const string CallbacksQueue = "callbacks";
 
     /// <summary>The connection setting the queue trigger binds to (the Functions default).</summary>
     public const string StorageConnection = "AzureWebJobsStorage";

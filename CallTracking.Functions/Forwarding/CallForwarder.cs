@@ -191,7 +191,7 @@ public sealed class CallForwarder(
 
             row ??= new DeliveryRecord { PartitionKey = forwarded.CallId, RowKey = sink.Name };
             row.UpdatedAt = now;
-            if (row.StatusValue != DeliveryStatus.Delivered && sink.SkipReason(forwarded) is { } reason)
+            if (row.StatusValue != DeliveryStatus.Delivered && SkipReason(sink, forwarded) is { } reason)
             {
                 row.Status = nameof(DeliveryStatus.Skipped);
                 row.LastError = reason;
@@ -211,6 +211,12 @@ public sealed class CallForwarder(
 
         return plan;
     }
+
+    /// <summary>A callback attempt (outbound) is no inbound call for analytics or affiliates: only the webhooks get it.</summary>
+    private static string? SkipReason(IDeliverySink sink, ForwardedCall forwarded) =>
+        forwarded.Call.Direction is not null && sink is not (WebhookSink or CampaignWebhookSink)
+            ? "outbound callback attempt"
+            : sink.SkipReason(forwarded);
 
     /// <summary>Delivered without a recording ("" recorded) and the call has one now: one update carrying it.</summary>
     private static bool NeedsRecordingUpdate(IDeliverySink sink, DeliveryRecord row, ProcessedCall call) =>
