@@ -1,6 +1,8 @@
 using System.Runtime.ExceptionServices;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Recordings;
 using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +23,7 @@ public sealed class CallForwarder(
     DeliveryLedger ledger,
     DeliveryRequeue requeue,
     IOptions<ForwardingOptions> options,
+    IOptions<CallTrackingOptions> appOptions,
     TimeProvider time,
     CallTrackingMetrics metrics,
     ILogger<CallForwarder> logger) : ICallProcessingStage
@@ -52,7 +55,12 @@ public sealed class CallForwarder(
         }
 
         var callId = call.CallId;
-        var forwarded = new ForwardedCall(call, campaign);
+        var forwarded = new ForwardedCall(call, campaign)
+        {
+            PublishedRecordingUrl = call.RecordingUrl is not null && !string.IsNullOrEmpty(appOptions.Value.PublicBaseUrl)
+                ? RecordingLinks.PublishedUrl(appOptions.Value.PublicBaseUrl, call.CallId)
+                : call.RecordingUrl,
+        };
         var plan = await ClaimAsync(forwarded, readLedger: !ledgerIsEmpty, cancellationToken);
         if (plan is null)
         {

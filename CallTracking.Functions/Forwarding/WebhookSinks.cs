@@ -108,7 +108,7 @@ public static class WebhookRequest
             ["talkSeconds"] = call.TalkSeconds,
             ["cost"] = call.CarrierCost,
             ["currency"] = "EUR",
-            ["recordingUrl"] = call.RecordingUrl,
+            ["recordingUrl"] = forwarded.PublishedRecordingUrl,
             ["attemptNumber"] = call.AttemptNumber,
             ["callbackOf"] = call.CallbackOf,
         };
