@@ -220,7 +220,9 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         }
         else if (!IsHttpUrl(audioUrl))
         {
-            errors.Add(new FieldError(names["recordingNotice.audioUrl"], "Must be an absolute http(s) URL of an mp3 or wav file."));
+            errors.Add(new FieldError(names["recordingNotice.audioUrl"], CampaignImport.IsRelativeAudio(audioUrl)
+                ? $"Must be an absolute http(s) URL; to import a file name or site path, {CampaignImport.AudioBaseHint}."
+                : "Must be an absolute http(s) URL of an mp3 or wav file."));
         }
 
         if (audioUrl is not null && text is not null)

@@ -37,4 +37,10 @@ public sealed class CallTrackingOptions
     /// </summary>
     [Range(5, 10_080)]
     public int StaleCallMinutes { get; set; } = 240;
+
+    /// <summary>
+    /// Where an import's relative audio names and paths are joined (the Flask tutorial's <c>welcome_message</c>,
+    /// e.g. https://cdn.example.com/audio/). An import's <c>?audioBaseUrl=</c> wins. Empty: such names are refused.
+    /// </summary>
+    public string? AudioBaseUrl { get; set; }
 }
