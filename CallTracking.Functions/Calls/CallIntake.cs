@@ -7,7 +7,8 @@ namespace CallTracking.Functions.Calls;
 /// this delivery completed the call, send its calls-completed message. Every step is idempotent, so a failed
 /// delivery can simply be retried by Vonage.
 /// </summary>
-public sealed class CallIntake(CallEventStore events, CallLedger ledger, CompletionNotifier notifier, ILogger<CallIntake> logger)
+public sealed class CallIntake(CallEventStore events, CallLedger ledger, CompletionNotifier notifier, LiveCallIndex liveCalls,
+    ILogger<CallIntake> logger)
 {
     /// <exception cref="Common.ValidationException">The payload is malformed or lacks an id.</exception>
     public async Task<VonageEvent> HandleEventAsync(ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
@@ -58,6 +59,12 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
 
     private async Task NotifyIfClaimedAsync(LedgerUpdate? update, CancellationToken cancellationToken)
     {
+        if (update is not null)
+        {
+            // Before the message is sent, so the call is pending before anything can process it.
+            await liveCalls.TrackAsync(update.Call, cancellationToken);
+        }
+
         if (update?.EnqueueClaimedAt is { } claimedAt)
         {
             await notifier.SendAsync(update.Call.PartitionKey, claimedAt, cancellationToken);

@@ -11,6 +11,9 @@ public static class StorageNames
     public const string CampaignStatsTable = "CampaignStats";
     public const string CampaignCallsTable = "CampaignCalls";
 
+    /// <summary>Per campaign, the calls ringing, connected or awaiting processing now (<see cref="Calls.LiveCallIndex"/>).</summary>
+    public const string LiveCallsTable = "LiveCalls";
+
     /// <summary>One message (the call id) per finished conversation.</summary>
     public const string CallsCompletedQueue = "calls-completed";
 

@@ -154,6 +154,8 @@ public sealed class RangeReport
                 : new DayBucket(d, 0, 0, 0)).ToList(),
             TopCountries = Top(t.Countries, 10),
             LineTypes = Top(t.LineTypes, 20),
+            ConnectRate = Ratio(t.Answered, t.Calls),
+            FailureRate = Ratio(t.Failed, t.Calls),
         };
     }
 
@@ -270,6 +272,18 @@ public sealed record CampaignStats
     public required IReadOnlyList<DimensionCount> TopCountries { get; init; }
 
     public required IReadOnlyList<DimensionCount> LineTypes { get; init; }
+
+    /// <summary>The seed's connect rate: answered / calls (every call, not only those that rang an agent).</summary>
+    public double? ConnectRate { get; init; }
+
+    /// <summary>The seed's failure rate: failed (the network could not connect the agent) / calls.</summary>
+    public double? FailureRate { get; init; }
+
+    /// <summary>Now, whatever the range: calls ringing or connected (from the live call index, not the reports).</summary>
+    public long InProgress { get; init; }
+
+    /// <summary>Now, whatever the range: calls finished but not yet processed (not yet in the other numbers).</summary>
+    public long Pending { get; init; }
 }
 
 public sealed record AllCampaignStats(
