@@ -1,5 +1,5 @@
-using CallTracking.Functions.Calls;
 using Azure.Data.Tables;
+using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 
