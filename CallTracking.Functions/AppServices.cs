@@ -40,5 +40,6 @@ public static class AppServices
             .AddCallProcessingStage<CampaignReportWriter>()
             // Right after the call is counted: it stops being pending even while a sink keeps failing.
             .AddCallProcessingStage<LiveCallsStage>()
+            .AddCallProcessingStage<CallerList>()
             .AddCallProcessingStage<CallForwarder>();
 }

@@ -10,6 +10,7 @@ public static class ReportingServices
         services.AddSingleton<ReportStore>();
         services.AddSingleton<CampaignReportWriter>();
         services.AddSingleton<LiveCallsStage>();
+        services.AddSingleton<CallerList>();
         services.AddSingleton<ReportRebuilder>();
         services.AddSingleton<CampaignStatsService>();
         services.AddSingleton<CallRecordsService>();

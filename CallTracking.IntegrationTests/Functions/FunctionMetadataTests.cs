@@ -33,6 +33,7 @@ public class FunctionMetadataTests
         { "CallRecords", "calls", "Function", ["get"] },
         { "CallRecordsCsv", "calls.csv", "Function", ["get"] },
         { "CallDeliveries", "calls/{id}/deliveries", "Function", ["get"] },
+        { "ListCallers", "callers", "Function", ["get"] },
         { "PutCampaign", "campaigns/{id}", "Admin", ["put"] },
         { "DeleteCampaign", "campaigns/{id}", "Admin", ["delete"] },
         { "ImportCampaigns", "campaigns/import", "Admin", ["post"] },
