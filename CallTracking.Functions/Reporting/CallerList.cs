@@ -174,7 +174,8 @@ public sealed class CallerList(TableServiceClient tables, OptimisticConcurrency 
     public static (string? Campaign, string? Suffix, int Limit, string? After) ParseQuery(IReadOnlyDictionary<string, string?> query)
     {
         var errors = new List<FieldError>();
-        var campaign = Value(query, "campaign");
+        // Given but blank (e.g. a newline) is a mistake, not "all campaigns".
+        var campaign = query.TryGetValue("campaign", out var rawCampaign) && !string.IsNullOrEmpty(rawCampaign) ? rawCampaign.Trim() : null;
         if (campaign is not null && !Campaigns.CampaignValidator.IsValidId(campaign))
         {
             errors.Add(new FieldError("campaign", "Not a campaign id."));
