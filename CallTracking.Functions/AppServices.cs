@@ -46,6 +46,9 @@ public static class AppServices
             // fails the invocation (the message is retried, then poisoned), and the call must be counted all the same.
             .AddCallResultStage<CallerEnrichmentStage>()
             .AddCallProcessingStage<CampaignReportWriter>()
+            // Right after the call is counted: it stops being pending even while a sink keeps failing.
+            .AddCallProcessingStage<LiveCallsStage>()
+            .AddCallProcessingStage<CallerList>()
             // Before forwarding: a failing sink must not hold up a missed call's callback.
             .AddCallProcessingStage<CallbackScheduler>()
             .AddCallProcessingStage<CallForwarder>();

@@ -12,6 +12,7 @@ public sealed class CallIntake(
     CallEventStore events,
     CallLedger ledger,
     CompletionNotifier notifier,
+    LiveCallIndex liveCalls,
     RecordingArchiveQueue recordings,
     VonageHosts hosts,
     ILogger<CallIntake> logger,
@@ -112,6 +113,12 @@ public sealed class CallIntake(
 
     private async Task NotifyIfClaimedAsync(LedgerUpdate? update, CancellationToken cancellationToken)
     {
+        if (update is not null)
+        {
+            // Before the message is sent, so the call is pending before anything can process it.
+            await liveCalls.TrackAsync(update.Call, cancellationToken);
+        }
+
         if (update?.EnqueueClaimedAt is { } claimedAt)
         {
             await notifier.SendAsync(update.Call.PartitionKey, claimedAt, cancellationToken);

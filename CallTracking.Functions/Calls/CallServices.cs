@@ -7,6 +7,7 @@ public static class CallServices
     public static IServiceCollection AddCalls(this IServiceCollection services)
     {
         services.AddSingleton<CallStore>();
+        services.AddSingleton<LiveCallIndex>();
         return services;
     }
 }

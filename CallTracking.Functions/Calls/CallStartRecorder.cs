@@ -31,13 +31,15 @@ public sealed class CallStartRecorder : BackgroundService
     private readonly Channel<CallStart> _channel;
     private readonly CallStore _calls;
     private readonly StaleCallWatchdog _watchdog;
+    private readonly LiveCallIndex _liveCalls;
     private readonly ILogger<CallStartRecorder> _logger;
     private long _dropped;
 
-    public CallStartRecorder(CallStore calls, StaleCallWatchdog watchdog, ILogger<CallStartRecorder> logger)
+    public CallStartRecorder(CallStore calls, StaleCallWatchdog watchdog, LiveCallIndex liveCalls, ILogger<CallStartRecorder> logger)
     {
         _calls = calls;
         _watchdog = watchdog;
+        _liveCalls = liveCalls;
         _logger = logger;
         _channel = Channel.CreateBounded<CallStart>(
             new BoundedChannelOptions(Capacity) { FullMode = BoundedChannelFullMode.DropOldest, SingleWriter = false },
@@ -86,7 +88,8 @@ public sealed class CallStartRecorder : BackgroundService
     {
         try
         {
-            await _calls.UpdateAsync(start.ConversationUuid, call => Apply(call, start), cancellationToken);
+            var call = await _calls.UpdateAsync(start.ConversationUuid, call => Apply(call, start), cancellationToken);
+            await _liveCalls.TrackAsync(call, cancellationToken);
             await _watchdog.ScheduleAsync(start.ConversationUuid, cancellationToken);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)

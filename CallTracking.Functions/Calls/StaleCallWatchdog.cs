@@ -30,6 +30,7 @@ public sealed class StaleCallWatchdog(
     QueueServiceClient queues,
     CallStore calls,
     CompletionNotifier notifier,
+    LiveCallIndex liveCalls,
     IOptions<CallTrackingOptions> options,
     TimeProvider time,
     CallTrackingMetrics metrics,
@@ -123,6 +124,7 @@ public sealed class StaleCallWatchdog(
         switch (verdict)
         {
             case Verdict.Closed or Verdict.Rescued:
+                await liveCalls.TrackAsync(call, cancellationToken); // a closed call is pending, no longer live
                 logger.LogWarning("Call {CallId} from {Caller} was {What} by the watchdog", callId, E164.Mask(call.CallerNumber),
                     verdict == Verdict.Closed ? "closed without its final events" : "final but never queued; queued");
                 await notifier.SendAsync(callId, claim!.Value, cancellationToken);

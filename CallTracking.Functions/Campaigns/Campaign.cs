@@ -114,7 +114,24 @@ public sealed record OutOfHours
 }
 
 /// <summary>impact.com ids; when present, calls are reported to the Call Data API.</summary>
-public sealed record ImpactIds(long CampaignId, long MediaId, long ActionTrackerId);
+public sealed record ImpactIds(long CampaignId, long MediaId, long ActionTrackerId)
+{
+    /// <summary>Passed through as the Call Data API's optional fields of the same name (≤ 64 characters).</summary>
+    public string? SubId1 { get; init; }
+
+    public string? SubId2 { get; init; }
+
+    public string? SubId3 { get; init; }
+
+    /// <summary>The hosted ad the caller came from (impact's integer <c>AdId</c>).</summary>
+    public long? AdId { get; init; }
+
+    /// <summary>Describes the tracking number to impact (<c>PromoNumberDescription</c>).</summary>
+    public string? PromoNumberDescription { get; init; }
+
+    /// <summary>The referring media source (<c>TrafficSource</c>).</summary>
+    public string? TrafficSource { get; init; }
+}
 
 [JsonConverter(typeof(JsonStringEnumConverter<WhenBusyThen>))]
 public enum WhenBusyThen

@@ -18,7 +18,9 @@ public sealed record ImportParseResult(IReadOnlyList<CampaignBatchItem> Items, I
 /// Seed mapping: the id is a slug of <c>name</c> (deterministic, so re-importing the seed updates rather than
 /// duplicates; "-{doc id}" is appended when two names give one slug); <c>welcome_message</c> becomes the
 /// recording notice (the seed streamed it to the caller before its <c>record</c> action): an absolute URL is
-/// streamed, other text is spoken; a bare file name is rejected because the seed's base URL is unknown.
+/// streamed; a bare file name (<c>calls-recorded.mp3</c>) or site path (<c>/static/audio/calls-recorded.mp3</c>) is
+/// joined to the audio base URL (<see cref="AudioBase"/>), and refused naming the option when there is none; other
+/// text is spoken.
 /// The seed recorded every call, so imported seed campaigns have <c>recordCalls</c> on.
 /// </summary>
 public static class CampaignImport
@@ -38,7 +40,13 @@ public static class CampaignImport
 
     private static readonly string[] AudioExtensions = [".mp3", ".wav", ".ogg"];
 
-    public static ImportParseResult Parse(ReadOnlyMemory<byte> body)
+    /// <summary>The fix named in an error about a file name or path that has no base URL to be joined to.</summary>
+    public const string AudioBaseHint =
+        "pass ?audioBaseUrl=https://your-site/audio/ on the import or set CallTracking__AudioBaseUrl";
+
+    /// <param name="body">The file.</param>
+    /// <param name="audioBase">What relative audio names and paths are joined to (<see cref="AudioBase"/>), or null.</param>
+    public static ImportParseResult Parse(ReadOnlyMemory<byte> body, Uri? audioBase = null)
     {
         JsonDocument document;
         try
@@ -55,8 +63,8 @@ public static class CampaignImport
             var root = document.RootElement;
             return root.ValueKind switch
             {
-                JsonValueKind.Array => ParseOwnShape(root),
-                JsonValueKind.Object when IsTinyDb(root) => ParseSeed(root),
+                JsonValueKind.Array => ParseOwnShape(root, audioBase),
+                JsonValueKind.Object when IsTinyDb(root) => ParseSeed(root, audioBase),
                 _ => Failed("$", "Expected a JSON array of campaigns or a TinyDB seed file ({\"_default\": {\"1\": {...}}})."),
             };
         }
@@ -64,7 +72,7 @@ public static class CampaignImport
 
     private static ImportParseResult Failed(string field, string message) => new([], [new FieldError(field, message)]);
 
-    private static ImportParseResult ParseOwnShape(JsonElement root)
+    private static ImportParseResult ParseOwnShape(JsonElement root, Uri? audioBase)
     {
         var items = new List<CampaignBatchItem>();
         var errors = new List<FieldError>();
@@ -74,6 +82,12 @@ public static class CampaignImport
             var names = new FieldNames($"[{index}].");
             if (TryRead(element, names, errors, out var input))
             {
+                // A relative audioUrl is joined here; without a base the validator names it (and the fix).
+                if (audioBase is not null && input?.RecordingNotice?.AudioUrl is { } audio && IsRelativeAudio(audio.Trim()))
+                {
+                    input = input with { RecordingNotice = input.RecordingNotice with { AudioUrl = Join(audioBase, audio.Trim()) } };
+                }
+
                 items.Add(new CampaignBatchItem(input, names));
             }
 
@@ -138,7 +152,7 @@ public static class CampaignImport
         return any;
     }
 
-    private static ImportParseResult ParseSeed(JsonElement root)
+    private static ImportParseResult ParseSeed(JsonElement root, Uri? audioBase)
     {
         var items = new List<CampaignBatchItem>();
         var errors = new List<FieldError>();
@@ -154,21 +168,20 @@ public static class CampaignImport
                     continue;
                 }
 
-                var input = ReadSeedDocument(doc.Name, doc.Value, names, slugs, errors);
-                if (input is not null)
-                {
-                    items.Add(new CampaignBatchItem(input, names));
-                }
+                items.Add(new CampaignBatchItem(ReadSeedDocument(doc.Name, doc.Value, names, slugs, errors, audioBase), names));
             }
         }
 
         return new ImportParseResult(items, errors);
     }
 
-    private static CampaignInput? ReadSeedDocument(string docId, JsonElement doc, FieldNames names, HashSet<string> slugs,
-        List<FieldError> errors)
+    /// <summary>
+    /// Reads one seed document. Its own errors (a wrong type, an unjoinable audio name) are added, and the rest is
+    /// still returned for the validator, so every bad field of the item is named at once.
+    /// </summary>
+    private static CampaignInput ReadSeedDocument(string docId, JsonElement doc, FieldNames names, HashSet<string> slugs,
+        List<FieldError> errors, Uri? audioBase)
     {
-        var before = errors.Count;
         var name = SeedString(doc, "name", names, errors);
         var inbound = SeedString(doc, "inbound_number", names, errors);
         var redirect = SeedString(doc, "redirect_number", names, errors);
@@ -193,20 +206,22 @@ public static class CampaignImport
             {
                 notice = new RecordingNoticeInput { AudioUrl = welcome };
             }
-            else if (LooksLikeAudioFileName(welcome))
+            else if (IsRelativeAudio(welcome))
             {
-                errors.Add(new FieldError(names.Prefix + "welcome_message",
-                    "An audio file name needs an absolute URL (https://.../welcome.mp3); or give the text to speak."));
+                if (audioBase is null)
+                {
+                    errors.Add(new FieldError(names.Prefix + "welcome_message",
+                        $"'{welcome}' is a file name or site path with no base URL to join it to: {AudioBaseHint} (or give an absolute https URL)."));
+                }
+                else
+                {
+                    notice = new RecordingNoticeInput { AudioUrl = Join(audioBase, welcome) };
+                }
             }
             else
             {
                 notice = new RecordingNoticeInput { Text = welcome };
             }
-        }
-
-        if (errors.Count > before)
-        {
-            return null;
         }
 
         var slug = Slug(name);
@@ -253,9 +268,36 @@ public static class CampaignImport
         }
     }
 
-    private static bool LooksLikeAudioFileName(string value) =>
-        !value.Contains(' ', StringComparison.Ordinal)
-        && Array.Exists(AudioExtensions, e => value.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+    /// <summary>
+    /// A file name or path rather than words to speak: no spaces, and an audio extension or a leading '/'
+    /// (<c>calls-recorded.mp3</c>, <c>audio/calls-recorded.mp3</c>, <c>/static/audio/calls-recorded.mp3</c>).
+    /// </summary>
+    internal static bool IsRelativeAudio(string value) =>
+        value.Length > 0 && !value.Contains(' ', StringComparison.Ordinal) && !CampaignValidator.IsHttpUrl(value)
+        && (value[0] == '/' || Array.Exists(AudioExtensions, e => value.EndsWith(e, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>
+    /// Parses an audio base URL (the import's <c>audioBaseUrl</c> or <c>CallTracking__AudioBaseUrl</c>): absolute
+    /// http(s). Its path is a folder: a missing trailing '/' is added, so <c>https://cdn/audio</c> and
+    /// <c>https://cdn/audio/</c> both put <c>calls-recorded.mp3</c> under <c>/audio/</c>.
+    /// </summary>
+    public static Uri? AudioBase(string? value)
+    {
+        var text = value?.Trim();
+        if (string.IsNullOrEmpty(text) || !CampaignValidator.IsHttpUrl(text) || text.Contains('?', StringComparison.Ordinal)
+            || text.Contains('#', StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        return new Uri(text.EndsWith('/') ? text : text + "/", UriKind.Absolute);
+    }
+
+    /// <summary>
+    /// Joins as a browser resolves a link: a name or relative path goes under the base folder, a leading '/' starts
+    /// at the host's root (<c>https://cdn/audio/</c> + <c>/static/a.mp3</c> = <c>https://cdn/static/a.mp3</c>).
+    /// </summary>
+    public static string Join(Uri audioBase, string relative) => new Uri(audioBase, relative).AbsoluteUri;
 
     /// <summary>"Summer Sale – TV (UK)" → "summer-sale-tv-uk": lower-case ASCII letters and digits, '-' between words, ≤ 64.</summary>
     public static string Slug(string? text)

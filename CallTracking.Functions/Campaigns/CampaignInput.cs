@@ -111,6 +111,18 @@ public sealed record ImpactIdsInput
     public long? MediaId { get; init; }
 
     public long? ActionTrackerId { get; init; }
+
+    public string? SubId1 { get; init; }
+
+    public string? SubId2 { get; init; }
+
+    public string? SubId3 { get; init; }
+
+    public long? AdId { get; init; }
+
+    public string? PromoNumberDescription { get; init; }
+
+    public string? TrafficSource { get; init; }
 }
 
 /// <summary>

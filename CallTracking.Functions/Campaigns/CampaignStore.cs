@@ -49,65 +49,133 @@ public sealed class CampaignStore(TableServiceClient tableService)
         return campaigns;
     }
 
+    /// <summary>Table Storage's limit of operations in one entity-group transaction.</summary>
+    public const int MaxTransactionOperations = 100;
+
     /// <summary>
-    /// Creates or replaces each campaign, all in one transaction (all or nothing) when they fit in one
-    /// (up to 33 campaigns: at most three operations each). Returns which ids were created.
+    /// Creates or replaces each campaign; returns which ids were created. Up to 33 campaigns (three row operations
+    /// each at most) go in one entity-group transaction, all or nothing. More are written in transactions of at most
+    /// 100 operations, a campaign's id and number rows always in the same one, after every row to be touched has been
+    /// read and every number claim checked (so a conflict with another campaign is found before anything is written).
+    /// When a later transaction still fails (a concurrent writer), the earlier ones are undone from the rows read
+    /// first, so the import is all or nothing unless the process dies between the two; re-running the same import
+    /// then converges (it is idempotent).
     /// </summary>
     /// <exception cref="CampaignConflictException">A tracking number already belongs to another campaign.</exception>
     public async Task<IReadOnlyList<(Campaign Campaign, bool Created)>> SaveAsync(
         IReadOnlyList<Campaign> campaigns, CancellationToken cancellationToken = default)
     {
         var results = new List<(Campaign, bool)>();
-        var actions = new List<TableTransactionAction>();
-        var owners = new List<Campaign>();
+        var groups = new List<List<PlannedAction>>();
         var now = DateTimeOffset.UtcNow;
 
         // Number rows are planned per number, not per campaign: within one import a number may be released by one
         // campaign and claimed by another (two campaigns swapping numbers), and a transaction may touch a row once.
         var released = new Dictionary<string, Campaign>(StringComparer.Ordinal);
-        var claimed = new List<(Campaign Campaign, bool AlreadyOwned)>();
+        var claimed = new List<(Campaign Campaign, bool AlreadyOwned, List<PlannedAction> Group)>();
         foreach (var incoming in campaigns)
         {
             var existing = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, IdKey(incoming.Id), cancellationToken: cancellationToken);
             var previous = existing.HasValue ? Deserialize(existing.Value!) : null;
             var campaign = incoming with { CreatedAt = previous?.CreatedAt ?? now, UpdatedAt = now };
             var idRow = ToEntity(campaign, IdKey(campaign.Id));
-            actions.Add(previous is null
-                ? new TableTransactionAction(TableTransactionActionType.Add, idRow)
-                : new TableTransactionAction(TableTransactionActionType.UpdateReplace, idRow, existing.Value!.ETag));
-            owners.Add(campaign);
+            var group = new List<PlannedAction>
+            {
+                new(previous is null
+                    ? new TableTransactionAction(TableTransactionActionType.Add, idRow)
+                    : new TableTransactionAction(TableTransactionActionType.UpdateReplace, idRow, existing.Value!.ETag),
+                    campaign, existing.HasValue ? existing.Value : null),
+            };
+            groups.Add(group);
             if (previous is not null && previous.TrackingNumber != campaign.TrackingNumber)
             {
                 released[previous.TrackingNumber] = previous;
             }
 
-            claimed.Add((campaign, previous?.TrackingNumber == campaign.TrackingNumber));
+            claimed.Add((campaign, previous?.TrackingNumber == campaign.TrackingNumber, group));
             results.Add((campaign, previous is null));
         }
 
-        foreach (var (campaign, alreadyOwned) in claimed)
+        foreach (var (campaign, alreadyOwned, group) in claimed)
         {
             var numberRow = ToEntity(campaign, NumberKey(campaign.TrackingNumber));
-            // Overwrite only a number this import owns; anyone else's number makes the Add fail (409, nothing written).
+            var before = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, numberRow.RowKey, cancellationToken: cancellationToken);
+            // Overwrite only a number this import owns; anyone else's number is a conflict, found before any write
+            // (and, should it be claimed concurrently after this read, the Add fails: 409, that transaction not written).
             var ours = alreadyOwned || released.Remove(campaign.TrackingNumber);
-            actions.Add(new TableTransactionAction(ours ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add, numberRow));
-            owners.Add(campaign);
+            if (!ours && before.HasValue)
+            {
+                throw new CampaignConflictException("trackingNumber",
+                    $"Tracking number {campaign.TrackingNumber} already belongs to another campaign.");
+            }
+
+            group.Add(new(new TableTransactionAction(ours ? TableTransactionActionType.UpsertReplace : TableTransactionActionType.Add, numberRow),
+                campaign, before.HasValue ? before.Value : null));
         }
 
         foreach (var (number, previous) in released)
         {
-            actions.Add(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, NumberKey(number)), ETag.All));
-            owners.Add(previous);
+            var before = await _table.GetEntityIfExistsAsync<TableEntity>(Partition, NumberKey(number), cancellationToken: cancellationToken);
+            groups.Add([new(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, NumberKey(number)), ETag.All),
+                previous, before.HasValue ? before.Value : null)]);
         }
 
-        if (actions.Count > 100)
-        {
-            throw new ArgumentException($"At most 33 campaigns are saved at once (one transaction); got {campaigns.Count}.", nameof(campaigns));
-        }
-
-        await SubmitAsync(actions, owners, cancellationToken);
+        await SubmitAllAsync(Chunk(groups), cancellationToken);
         return results;
     }
+
+    /// <summary>One row operation, whose campaign a failure is reported against, and the row as it was (for undo).</summary>
+    private sealed record PlannedAction(TableTransactionAction Action, Campaign Owner, TableEntity? Before);
+
+    /// <summary>Packs the groups, in order and never split, into transactions of at most 100 operations.</summary>
+    private static List<List<PlannedAction>> Chunk(List<List<PlannedAction>> groups)
+    {
+        var chunks = new List<List<PlannedAction>>();
+        var current = new List<PlannedAction>();
+        foreach (var group in groups)
+        {
+            if (current.Count + group.Count > MaxTransactionOperations)
+            {
+                chunks.Add(current);
+                current = [];
+            }
+
+            current.AddRange(group);
+        }
+
+        if (current.Count > 0)
+        {
+            chunks.Add(current);
+        }
+
+        return chunks;
+    }
+
+    private async Task SubmitAllAsync(List<List<PlannedAction>> chunks, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            try
+            {
+                await SubmitAsync(chunks[i], cancellationToken);
+            }
+            catch (CampaignConflictException) when (i > 0)
+            {
+                // Not the caller's token: a half-undone import is worse than a slow one.
+                for (var done = i - 1; done >= 0; done--)
+                {
+                    await _table.SubmitTransactionAsync(chunks[done].Select(Undo), CancellationToken.None);
+                }
+
+                throw;
+            }
+        }
+    }
+
+    /// <summary>The operation that puts a row back as it was read before the import.</summary>
+    private static TableTransactionAction Undo(PlannedAction planned) => planned.Before is { } before
+        ? new TableTransactionAction(TableTransactionActionType.UpsertReplace, before)
+        : new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(Partition, planned.Action.Entity.RowKey), ETag.All);
 
     /// <summary>Deletes the campaign and frees its tracking number, atomically. False when it did not exist.</summary>
     public async Task<bool> DeleteAsync(string id, CancellationToken cancellationToken = default)
@@ -134,21 +202,20 @@ public sealed class CampaignStore(TableServiceClient tableService)
         }
     }
 
-    private async Task SubmitAsync(List<TableTransactionAction> actions, List<Campaign> owners, CancellationToken cancellationToken)
+    private async Task SubmitAsync(List<PlannedAction> chunk, CancellationToken cancellationToken)
     {
         try
         {
-            await _table.SubmitTransactionAsync(actions, cancellationToken);
+            await _table.SubmitTransactionAsync(chunk.Select(p => p.Action), cancellationToken);
         }
         catch (TableTransactionFailedException ex) when (ex.Status is (int)HttpStatusCode.Conflict or (int)HttpStatusCode.PreconditionFailed)
         {
-            var failed = ex.FailedTransactionActionIndex is { } index && index < owners.Count ? owners[index] : null;
-            var failedKey = ex.FailedTransactionActionIndex is { } i && i < actions.Count ? actions[i].Entity.RowKey : null;
-            throw failedKey is not null && failedKey.StartsWith(NumberPrefix, StringComparison.Ordinal)
+            var failed = ex.FailedTransactionActionIndex is { } index && index < chunk.Count ? chunk[index] : null;
+            throw failed is not null && failed.Action.Entity.RowKey.StartsWith(NumberPrefix, StringComparison.Ordinal)
                 ? new CampaignConflictException("trackingNumber",
-                    $"Tracking number {failed?.TrackingNumber} already belongs to another campaign.")
+                    $"Tracking number {failed.Owner.TrackingNumber} already belongs to another campaign.")
                 : new CampaignConflictException("id",
-                    $"Campaign '{failed?.Id}' was changed or created concurrently; retry.");
+                    $"Campaign '{failed?.Owner.Id}' was changed or created concurrently; retry.");
         }
     }
 

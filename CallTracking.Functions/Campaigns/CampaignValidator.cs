@@ -231,7 +231,9 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         }
         else if (!IsHttpUrl(audioUrl))
         {
-            errors.Add(new FieldError(names["recordingNotice.audioUrl"], "Must be an absolute http(s) URL of an mp3 or wav file."));
+            errors.Add(new FieldError(names["recordingNotice.audioUrl"], CampaignImport.IsRelativeAudio(audioUrl)
+                ? $"Must be an absolute http(s) URL; to import a file name or site path, {CampaignImport.AudioBaseHint}."
+                : "Must be an absolute http(s) URL of an mp3 or wav file."));
         }
 
         if (audioUrl is not null && text is not null)
@@ -435,7 +437,43 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         var ok = Positive(input.CampaignId, names["impact.campaignId"], errors)
             & Positive(input.MediaId, names["impact.mediaId"], errors)
             & Positive(input.ActionTrackerId, names["impact.actionTrackerId"], errors);
-        return ok ? new ImpactIds(input.CampaignId!.Value, input.MediaId!.Value, input.ActionTrackerId!.Value) : null;
+        if (input.AdId is <= 0)
+        {
+            ok = false;
+            errors.Add(new FieldError(names["impact.adId"], "Must be a positive id."));
+        }
+
+        var subId1 = ImpactText(input.SubId1, names["impact.subId1"], errors);
+        var subId2 = ImpactText(input.SubId2, names["impact.subId2"], errors);
+        var subId3 = ImpactText(input.SubId3, names["impact.subId3"], errors);
+        var promo = ImpactText(input.PromoNumberDescription, names["impact.promoNumberDescription"], errors);
+        var source = ImpactText(input.TrafficSource, names["impact.trafficSource"], errors);
+        return ok ? new ImpactIds(input.CampaignId!.Value, input.MediaId!.Value, input.ActionTrackerId!.Value)
+        {
+            SubId1 = subId1,
+            SubId2 = subId2,
+            SubId3 = subId3,
+            AdId = input.AdId,
+            PromoNumberDescription = promo,
+            TrafficSource = source,
+        } : null;
+    }
+
+    /// <summary>impact's free-text fields: 64 UTF-8 characters at most; blank is absent.</summary>
+    private static string? ImpactText(string? value, string field, List<FieldError> errors)
+    {
+        var text = value?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return null;
+        }
+
+        if (text.Length > 64)
+        {
+            errors.Add(new FieldError(field, "At most 64 characters (impact.com's limit)."));
+        }
+
+        return text;
     }
 
     private static bool Positive(long? value, string field, List<FieldError> errors)

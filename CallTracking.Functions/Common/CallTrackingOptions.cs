@@ -44,4 +44,8 @@ public sealed class CallTrackingOptions
     /// </summary>
     [Range(1, 36_500)]
     public int RetentionDays { get; set; } = 395;
+    /// Where an import's relative audio names and paths are joined (the Flask tutorial's <c>welcome_message</c>,
+    /// e.g. https://cdn.example.com/audio/). An import's <c>?audioBaseUrl=</c> wins. Empty: such names are refused.
+    /// </summary>
+    public string? AudioBaseUrl { get; set; }
 }

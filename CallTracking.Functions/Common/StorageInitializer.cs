@@ -17,7 +17,7 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
         StorageNames.CampaignsTable, StorageNames.CallsTable, StorageNames.CallEventsTable,
         StorageNames.CallersTable, StorageNames.DeliveriesTable, StorageNames.CampaignStatsTable,
         StorageNames.CampaignCallsTable, StorageNames.AgentsTable, StorageNames.HoldCallsTable, StorageNames.PrivacyAuditTable,
-        StorageNames.CallbacksTable,
+        StorageNames.CallbacksTable, StorageNames.LiveCallsTable, StorageNames.CampaignCallersTable,
     ];
 
     // The poison queues too: replay reads them before the host has ever poisoned a message.

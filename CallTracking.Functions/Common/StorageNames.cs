@@ -16,6 +16,11 @@ public static class StorageNames
 
     /// <summary>One row per caller who waited (HoldQueue/), PK = caller leg uuid.</summary>
     public const string HoldCallsTable = "HoldCalls";
+    /// <summary>Per campaign, the calls ringing, connected or awaiting processing now (<see cref="Calls.LiveCallIndex"/>).</summary>
+    public const string LiveCallsTable = "LiveCalls";
+
+    /// <summary>The callers list: per campaign (and <c>*</c>), one row per caller number (<see cref="Reporting.CallerList"/>).</summary>
+    public const string CampaignCallersTable = "CampaignCallers";
 
     /// <summary>One message (the call id) per finished conversation.</summary>
     public const string CallsCompletedQueue = "calls-completed";

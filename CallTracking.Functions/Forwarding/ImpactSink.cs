@@ -75,15 +75,35 @@ public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options)
         Add("CalledPhoneNumber", call.TrackingNumber is { } tracking ? PhoneDigits(tracking) : "");
         Add("CallDuration", call.CallSeconds.ToString(CultureInfo.InvariantCulture));
         Add("TalkDuration", call.TalkSeconds.ToString(CultureInfo.InvariantCulture));
-        Add("CallStatus", CallStatusOf(call.Outcome));
-        Add("RepeatCaller", call.FirstTimeCaller is { } first ? (!first ? "true" : "false") : null);
+        // A withheld caller cannot be matched to a click: impact's own status for that, whatever the outcome.
+        Add("CallStatus", CallFacts.IsWithheld(call) ? UnknownCallerId : CallStatusOf(call.Outcome));
+        Add("RepeatCaller", RepeatCallerOf(call.FirstTimeCaller));
         Add("PhoneType", PhoneTypeOf(call.CallerLineType));
-        Add("CallerPhoneNumberCountry", CallFacts.CallerCountry(call));
+        // Always ours: impact reads a missing country as US. A withheld caller is taken to be in the tracking
+        // number's country (the campaign's market).
+        Add("CallerPhoneNumberCountry", CallFacts.CallerCountry(call) ?? (call.TrackingNumber is { } market ? E164.RegionOf(market) : null));
         Add("CalledPhoneNumberCountry", call.TrackingNumber is { } called ? E164.RegionOf(called) : null);
         Add("Region", call.CallerRegion);
         Add("CallRecording", forwarded.PublishedRecordingUrl);
+        Add("AdId", ids.AdId?.ToString(CultureInfo.InvariantCulture));
+        Add("SubId1", ids.SubId1);
+        Add("SubId2", ids.SubId2);
+        Add("SubId3", ids.SubId3);
+        Add("PromoNumberDescription", ids.PromoNumberDescription);
+        Add("TrafficSource", ids.TrafficSource);
         return form;
     }
+
+    /// <summary>impact's status for a call whose caller id it cannot match (ours: withheld).</summary>
+    public const string UnknownCallerId = "UNKNOWN_CALLERID";
+
+    /// <summary>impact's <c>RepeatCaller</c> is "Repeat vs. New"; absent when the caller history is unknown.</summary>
+    public static string? RepeatCallerOf(bool? firstTimeCaller) => firstTimeCaller switch
+    {
+        true => "New",
+        false => "Repeat",
+        null => null,
+    };
 
     /// <summary>Our outcome in impact's terms; never left to impact's ANSWER default.</summary>
     public static string CallStatusOf(CallOutcome outcome) => outcome switch

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Web;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Http;
@@ -41,7 +42,8 @@ public sealed class CampaignFunctions(CampaignAdmin admin)
     public async Task<HttpResponseData> Import(
         [HttpTrigger(AuthorizationLevel.Admin, "post", Route = "campaigns/import")] HttpRequestData req, CancellationToken cancellationToken)
     {
-        var saved = await admin.ImportAsync(await RequestBody.ReadAsync(req, cancellationToken), cancellationToken);
+        var audioBaseUrl = HttpUtility.ParseQueryString(req.Url.Query)["audioBaseUrl"];
+        var saved = await admin.ImportAsync(await RequestBody.ReadAsync(req, cancellationToken), audioBaseUrl, cancellationToken);
         var created = saved.Count(s => s.Created);
         return await req.JsonAsync(new { imported = saved.Count, created, updated = saved.Count - created, campaigns = saved.Select(s => s.Campaign.Id) });
     }

@@ -22,12 +22,48 @@ public static class CallCsvWriter
         "caller_line_type", "first_time_caller", "hold_time",
     ];
 
-    /// <summary>Writes every record; returns how many.</summary>
-    public static async Task<long> WriteAsync(Stream output, IAsyncEnumerable<CallDetail> records, CancellationToken cancellationToken)
+    /// <summary>
+    /// The export's <c>fields=</c> (the seed's "select the fields to include"): comma-separated column names of
+    /// <see cref="Header"/>, written in the order given, each once. Unknown or repeated names are errors.
+    /// </summary>
+    public static IReadOnlyList<string> ParseFields(string value, List<Common.FieldError> errors)
+    {
+        var fields = new List<string>();
+        foreach (var raw in value.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = raw.ToLowerInvariant();
+            if (Array.IndexOf(Header, name) < 0)
+            {
+                errors.Add(new Common.FieldError("fields", $"Unknown field '{(raw.Length > 40 ? raw[..40] + "…" : raw)}'; use any of {string.Join(", ", Header)}."));
+                return fields;
+            }
+
+            if (fields.Contains(name))
+            {
+                errors.Add(new Common.FieldError("fields", $"'{name}' is listed twice."));
+                return fields;
+            }
+
+            fields.Add(name);
+        }
+
+        if (fields.Count == 0)
+        {
+            errors.Add(new Common.FieldError("fields", $"List at least one of {string.Join(", ", Header)}."));
+        }
+
+        return fields;
+    }
+
+    /// <summary>Writes every record (only <paramref name="columns"/>, in that order, when given); returns how many.</summary>
+    public static async Task<long> WriteAsync(Stream output, IAsyncEnumerable<CallDetail> records, CancellationToken cancellationToken,
+        IReadOnlyList<string>? columns = null)
     {
         await using var writer = new StreamWriter(output, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false), 64 * 1024, leaveOpen: true);
         writer.NewLine = "\r\n";
-        WriteRow(writer, Header);
+        var selected = columns?.Select(c => Array.IndexOf(Header, c)).ToArray();
+        var picked = selected is null ? null : new string?[selected.Length];
+        WriteRow(writer, columns ?? Header);
         long count = 0;
         var fields = new string?[Header.Length];
         await foreach (var call in records.WithCancellation(cancellationToken))
@@ -50,7 +86,15 @@ public static class CallCsvWriter
             fields[15] = call.CallerLineType;
             fields[16] = call.FirstTimeCaller ? "true" : "false";
             fields[17] = call.HoldTime.ToString(CultureInfo.InvariantCulture);
-            WriteRow(writer, fields);
+            if (selected is not null)
+            {
+                for (var i = 0; i < selected.Length; i++)
+                {
+                    picked![i] = fields[selected[i]];
+                }
+            }
+
+            WriteRow(writer, picked ?? fields);
             if (++count % FlushEvery == 0)
             {
                 await writer.FlushAsync(cancellationToken);

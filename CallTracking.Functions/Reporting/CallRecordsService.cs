@@ -34,6 +34,9 @@ public sealed record CallQuery
     /// <summary>Row key of the last call already returned (from the continuation token).</summary>
     public string? After { get; init; }
 
+    /// <summary>The CSV columns to write, in this order (the export's <c>fields=</c>); null: every column.</summary>
+    public IReadOnlyList<string>? Fields { get; init; }
+
     /// <summary>A JSON page: <c>limit</c> (1–<see cref="MaxLimit"/>), <c>offset</c> and <c>continuation</c>.</summary>
     public static CallQuery Parse(IReadOnlyDictionary<string, string?> query, string defaultCountry, DateTimeOffset now) =>
         Parse(query, defaultCountry, now, exportRowsPerPart: null);
@@ -106,6 +109,12 @@ public sealed record CallQuery
             }
         }
 
+        IReadOnlyList<string>? fields = null;
+        if (exportRowsPerPart is not null && Get(query, "fields") is { } fieldList)
+        {
+            fields = CallCsvWriter.ParseFields(fieldList, errors);
+        }
+
         if (errors.Count > 0)
         {
             throw new ValidationException(errors);
@@ -120,6 +129,7 @@ public sealed record CallQuery
             Limit = limit,
             Offset = offset,
             After = after,
+            Fields = fields,
         };
     }
 
@@ -268,7 +278,7 @@ public sealed class CallRecordsService(
     {
         var names = await CampaignNamesAsync(query, cancellationToken);
         var position = new ExportPosition();
-        var rows = await CallCsvWriter.WriteAsync(output, PartRows(query, names, position, cancellationToken), cancellationToken);
+        var rows = await CallCsvWriter.WriteAsync(output, PartRows(query, names, position, cancellationToken), cancellationToken, query.Fields);
         return new CsvPart(rows, position.HasMore && position.LastKey is not null ? ContinuationToken.Encode(position.LastKey) : null);
     }
 

@@ -1,5 +1,6 @@
 using Azure.Data.Tables;
 using CallTracking.Functions.Callbacks;
+using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 
@@ -10,7 +11,7 @@ namespace CallTracking.Functions.Reporting;
 /// whatever the number of calls. The range is widened to whole UTC hours (<see cref="CampaignStats.From"/> and
 /// <see cref="CampaignStats.To"/> say what was counted); for local dates in whole-hour zones that is the range asked for.
 /// </summary>
-public sealed class CampaignStatsService(ReportStore store, CampaignStore campaigns, TimeProvider time, CallbackStats callbacks)
+public sealed class CampaignStatsService(ReportStore store, CampaignStore campaigns, LiveCallIndex liveCalls, TimeProvider time, CallbackStats callbacks)
 {
     private const int Parallelism = 8;
 
@@ -21,8 +22,11 @@ public sealed class CampaignStatsService(ReportStore store, CampaignStore campai
     {
         var campaign = await campaigns.GetAsync(campaignId, cancellationToken)
             ?? throw new ReportNotFoundException("campaign", $"Campaign '{campaignId}' does not exist.");
-        var report = await ReadAsync(campaign.Id, range, cancellationToken);
-        var stats = report.ToStats(CampaignSummary.From(campaign), range, MonthlySpend.Prorate(campaign.MonthlySpend, range.From, range.To, range.TimeZone));
+        var report = ReadAsync(campaign.Id, range, cancellationToken);
+        var live = liveCalls.CountAsync(campaign.Id, cancellationToken);
+        var stats = WithLive(
+            (await report).ToStats(CampaignSummary.From(campaign), range, MonthlySpend.Prorate(campaign.MonthlySpend, range.From, range.To, range.TimeZone)),
+            await live);
         return stats with { Callbacks = await CallbacksAsync(campaign, range, cancellationToken) };
     }
 
@@ -37,9 +41,14 @@ public sealed class CampaignStatsService(ReportStore store, CampaignStore campai
     {
         var list = await campaigns.ListAsync(cancellationToken);
         var reports = new RangeReport[list.Count];
+        var live = new LiveCallCounts[list.Count];
         await Parallel.ForEachAsync(Enumerable.Range(0, list.Count),
             new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = cancellationToken },
-            async (i, ct) => reports[i] = await ReadAsync(list[i].Id, range, ct));
+            async (i, ct) =>
+            {
+                reports[i] = await ReadAsync(list[i].Id, range, ct);
+                live[i] = await liveCalls.CountAsync(list[i].Id, ct);
+            });
 
         var total = RangeReport.Empty(range);
         decimal? totalSpend = null;
@@ -47,14 +56,19 @@ public sealed class CampaignStatsService(ReportStore store, CampaignStore campai
         for (var i = 0; i < list.Count; i++)
         {
             var spend = MonthlySpend.Prorate(list[i].MonthlySpend, range.From, range.To, range.TimeZone);
-            perCampaign.Add(reports[i].ToStats(CampaignSummary.From(list[i]), range, spend));
+            perCampaign.Add(WithLive(reports[i].ToStats(CampaignSummary.From(list[i]), range, spend), live[i]));
             total.Add(reports[i]);
             totalSpend = spend is null ? totalSpend : (totalSpend ?? 0) + spend;
         }
 
         perCampaign.Sort((a, b) => b.Calls != a.Calls ? b.Calls.CompareTo(a.Calls) : string.CompareOrdinal(a.Campaign.Id, b.Campaign.Id));
-        return new AllCampaignStats(total.From, total.To, range.TimeZoneId, total.ToStats(null, range, totalSpend), perCampaign);
+        var allLive = live.Aggregate(LiveCallCounts.None, (sum, l) => sum.Add(l));
+        return new AllCampaignStats(total.From, total.To, range.TimeZoneId, WithLive(total.ToStats(null, range, totalSpend), allLive), perCampaign);
     }
+
+
+    private static CampaignStats WithLive(CampaignStats stats, LiveCallCounts live) =>
+        stats with { InProgress = live.InProgress, Pending = live.Pending };
 
     /// <summary>
     /// Whole UTC months inside the range come from month rollups, the remaining whole UTC days from day rollups, the

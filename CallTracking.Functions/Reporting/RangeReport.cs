@@ -156,6 +156,8 @@ public sealed class RangeReport
             LineTypes = Top(t.LineTypes, 20),
             Hold = new HoldStats(t.Held, t.AnsweredAfterHold, t.AbandonedOnHold, t.Voicemail, t.HoldSeconds,
                 t.Held == 0 ? null : Math.Round((double)t.HoldSeconds / t.Held, 2), Ratio(t.AbandonedOnHold, t.Held)),
+            ConnectRate = Ratio(t.Answered, t.Calls),
+            FailureRate = Ratio(t.Failed, t.Calls),
         };
     }
 
@@ -278,6 +280,18 @@ public sealed record CampaignStats
 
     /// <summary>Missed-call callbacks placed in the range (Callbacks/); null in the all-campaigns view.</summary>
     public Callbacks.CallbackSummary? Callbacks { get; init; }
+
+    /// <summary>The seed's connect rate: answered / calls (every call, not only those that rang an agent).</summary>
+    public double? ConnectRate { get; init; }
+
+    /// <summary>The seed's failure rate: failed (the network could not connect the agent) / calls.</summary>
+    public double? FailureRate { get; init; }
+
+    /// <summary>Now, whatever the range: calls ringing or connected (from the live call index, not the reports).</summary>
+    public long InProgress { get; init; }
+
+    /// <summary>Now, whatever the range: calls finished but not yet processed (not yet in the other numbers).</summary>
+    public long Pending { get; init; }
 }
 
 /// <param name="Held">Calls whose caller waited in the hold queue.</param>

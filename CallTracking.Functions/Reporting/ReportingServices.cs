@@ -9,6 +9,8 @@ public static class ReportingServices
     {
         services.AddSingleton<ReportStore>();
         services.AddSingleton<CampaignReportWriter>();
+        services.AddSingleton<LiveCallsStage>();
+        services.AddSingleton<CallerList>();
         services.AddSingleton<ReportRebuilder>();
         services.AddSingleton<CampaignStatsService>();
         services.AddSingleton<CallRecordsService>();

@@ -111,6 +111,8 @@ public class CampaignAdminTests(AzuriteFixture azurite)
         var fields = ex.Errors.Select(e => e.Field).ToList();
         Assert.Contains("_default.2.welcome_message", fields);
         Assert.Contains("_default.2.is_active", fields);
+        Assert.Contains("_default.2.redirect_number", fields); // every bad field of the item, not only the first
+        Assert.Contains("audioBaseUrl", ex.Errors.Single(e => e.Field == "_default.2.welcome_message").Message, StringComparison.Ordinal);
         Assert.Equal(0, await RowsAboutAsync(CampaignImport.Slug(name), good));
     }
 
@@ -156,7 +158,7 @@ public class CampaignAdminTests(AzuriteFixture azurite)
     }
 
     [Fact]
-    public async Task An_import_larger_than_one_transaction_is_rejected_whole()
+    public async Task An_import_larger_than_the_cap_is_rejected_whole()
     {
         await using var services = TestServices.Create(azurite);
         var admin = services.GetRequiredService<CampaignAdmin>();
@@ -173,12 +175,106 @@ public class CampaignAdminTests(AzuriteFixture azurite)
     {
         await using var services = TestServices.Create(azurite);
         var admin = services.GetRequiredService<CampaignAdmin>();
-        var inputs = Enumerable.Range(0, CampaignAdmin.MaxImportSize).Select(_ => NewInput()).ToArray();
+        var inputs = Enumerable.Range(0, 33).Select(_ => NewInput()).ToArray();
 
         var saved = await admin.ImportAsync(Json(inputs));
 
-        Assert.Equal(CampaignAdmin.MaxImportSize, saved.Count);
-        Assert.Equal(CampaignAdmin.MaxImportSize * 2, await RowsAboutAsync(inputs.SelectMany(i => new[] { i.Id!, i.TrackingNumber! }).ToArray()));
+        Assert.Equal(33, saved.Count);
+        Assert.Equal(33 * 2, await RowsAboutAsync(inputs.SelectMany(i => new[] { i.Id!, i.TrackingNumber! }).ToArray()));
+    }
+
+    [Fact]
+    public async Task A_hundred_campaigns_import_in_chunks_and_reimport_updates()
+    {
+        await using var services = TestServices.Create(azurite);
+        var admin = services.GetRequiredService<CampaignAdmin>();
+        var inputs = Enumerable.Range(0, 100).Select(_ => NewInput()).ToArray();
+
+        var saved = await admin.ImportAsync(Json(inputs));
+        var again = await admin.ImportAsync(Json(inputs));
+
+        Assert.Equal(100, saved.Count(s => s.Created));
+        Assert.All(again, s => Assert.False(s.Created));
+        Assert.Equal(100 * 2, await RowsAboutAsync(inputs.SelectMany(i => new[] { i.Id!, i.TrackingNumber! }).ToArray()));
+    }
+
+    [Fact]
+    public async Task A_chunked_import_with_a_taken_number_in_a_late_chunk_writes_nothing()
+    {
+        await using var services = TestServices.Create(azurite);
+        var admin = services.GetRequiredService<CampaignAdmin>();
+        var owner = NewInput();
+        await admin.PutAsync(owner.Id!, Json(owner));
+        var inputs = Enumerable.Range(0, 80).Select(_ => NewInput()).ToArray();
+        inputs[75] = inputs[75] with { TrackingNumber = owner.TrackingNumber };
+
+        var ex = await Assert.ThrowsAsync<CampaignConflictException>(() => admin.ImportAsync(Json(inputs)));
+
+        Assert.Equal("trackingNumber", ex.Field);
+        Assert.Equal(0, await RowsAboutAsync(inputs.Select(i => i.Id!).ToArray()));
+        Assert.Equal(owner.Id, (await services.GetRequiredService<CampaignStore>().FindByTrackingNumberAsync(owner.TrackingNumber!))?.Id);
+    }
+
+    [Fact]
+    public async Task The_tutorials_file_name_and_site_path_join_the_audio_base_url()
+    {
+        await using var services = TestServices.Create(azurite);
+        var admin = services.GetRequiredService<CampaignAdmin>();
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var seed = $$"""
+            {"_default": {
+              "1": {"name": "Bare {{suffix}}", "inbound_number": "{{TestNumbers.UkMobile()[1..]}}", "redirect_number": "{{TestNumbers.London()[1..]}}", "welcome_message": "calls-recorded.mp3", "is_active": true},
+              "2": {"name": "Path {{suffix}}", "inbound_number": "{{TestNumbers.UkMobile()[1..]}}", "redirect_number": "{{TestNumbers.London()[1..]}}", "welcome_message": "/static/audio/calls-recorded.mp3", "is_active": true}
+              }
+            }
+            """;
+
+        var saved = await admin.ImportAsync(Encoding.UTF8.GetBytes(seed), "https://cdn.example.com/audio/");
+
+        Assert.Equal("https://cdn.example.com/audio/calls-recorded.mp3", saved[0].Campaign.RecordingNotice?.AudioUrl);
+        Assert.Equal("https://cdn.example.com/static/audio/calls-recorded.mp3", saved[1].Campaign.RecordingNotice?.AudioUrl);
+    }
+
+    [Fact]
+    public async Task The_audio_base_setting_is_used_and_the_query_wins()
+    {
+        await using var services = TestServices.Create(azurite, new Dictionary<string, string?> { ["CallTracking__AudioBaseUrl"] = "https://setting.example.com/a" });
+        var admin = services.GetRequiredService<CampaignAdmin>();
+        var first = NewInput() with { RecordingNotice = new RecordingNoticeInput { AudioUrl = "hello.mp3" } };
+        var second = NewInput() with { RecordingNotice = new RecordingNoticeInput { AudioUrl = "hello.mp3" } };
+
+        var bySetting = await admin.ImportAsync(Json(new[] { first }));
+        var byQuery = await admin.ImportAsync(Json(new[] { second }), "https://query.example.com/b/");
+
+        Assert.Equal("https://setting.example.com/a/hello.mp3", bySetting[0].Campaign.RecordingNotice?.AudioUrl);
+        Assert.Equal("https://query.example.com/b/hello.mp3", byQuery[0].Campaign.RecordingNotice?.AudioUrl);
+    }
+
+    [Fact]
+    public async Task A_malformed_audio_base_url_is_a_400_naming_it()
+    {
+        await using var services = TestServices.Create(azurite);
+        var admin = services.GetRequiredService<CampaignAdmin>();
+        var input = NewInput();
+
+        var ex = await Assert.ThrowsAsync<ValidationException>(() => admin.ImportAsync(Json(new[] { input }), "ftp://nope/"));
+
+        Assert.Equal("audioBaseUrl", Assert.Single(ex.Errors).Field);
+        Assert.Equal(0, await RowsAboutAsync(input.Id!));
+    }
+
+    [Fact]
+    public async Task A_relative_audio_url_without_a_base_names_the_field_and_the_fix()
+    {
+        await using var services = TestServices.Create(azurite);
+        var admin = services.GetRequiredService<CampaignAdmin>();
+        var input = NewInput() with { RecordingNotice = new RecordingNoticeInput { AudioUrl = "/static/hello.mp3" }, AgentNumber = "nope" };
+
+        var ex = await Assert.ThrowsAsync<ValidationException>(() => admin.ImportAsync(Json(new[] { input })));
+
+        var notice = ex.Errors.Single(e => e.Field == "[0].recordingNotice.audioUrl");
+        Assert.Contains("CallTracking__AudioBaseUrl", notice.Message, StringComparison.Ordinal);
+        Assert.Contains(ex.Errors, e => e.Field == "[0].agentNumber");
     }
 
     [Fact]

@@ -36,6 +36,7 @@ public class FunctionMetadataTests
         { "CallRecording", "calls/{id}/recording", "Function", ["get"] },
         { "ExportCallerData", "callers/{number}/data", "Admin", ["get"] },
         { "EraseCallerData", "callers/{number}", "Admin", ["delete"] },
+        { "ListCallers", "callers", "Function", ["get"] },
         { "PutCampaign", "campaigns/{id}", "Admin", ["put"] },
         { "DeleteCampaign", "campaigns/{id}", "Admin", ["delete"] },
         { "ImportCampaigns", "campaigns/import", "Admin", ["post"] },

@@ -40,6 +40,40 @@ public class AnswerEndToEndTests(FunctionsHostFixture host)
     }
 
     [Fact]
+    public async Task The_tutorials_campaigns_json_imports_with_an_audio_base_and_the_ncco_streams_the_joined_url()
+    {
+        var (bare, path) = (TestNumbers.Digits(TestNumbers.UkMobile()), TestNumbers.Digits(TestNumbers.UkMobile()));
+        var suffix = Guid.NewGuid().ToString("N")[..8];
+        var file = $$"""
+            {"_default": {
+              "1": {"name": "Tutorial bare {{suffix}}", "inbound_number": "{{bare}}", "redirect_number": "{{SpringSaleAgent}}", "welcome_message": "calls-recorded.mp3", "is_active": true},
+              "2": {"name": "Tutorial path {{suffix}}", "inbound_number": "{{path}}", "redirect_number": "{{SpringSaleAgent}}", "welcome_message": "/static/audio/calls-recorded.mp3", "is_active": true}
+              }
+            }
+            """;
+
+        var refused = await host.Client.PostAsync(new Uri("api/campaigns/import", UriKind.Relative), new StringContent(file, Encoding.UTF8, "application/json"));
+        var imported = await host.Client.PostAsync(
+            new Uri("api/campaigns/import?audioBaseUrl=" + Uri.EscapeDataString("https://cdn.example.com/audio/"), UriKind.Relative), new StringContent(file, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = await refused.Content.ReadAsStringAsync();
+        Assert.Contains("_default.1.welcome_message", problem, StringComparison.Ordinal);
+        Assert.Contains("audioBaseUrl", problem, StringComparison.Ordinal);
+        Assert.True(imported.IsSuccessStatusCode, await imported.Content.ReadAsStringAsync());
+        Assert.Equal("https://cdn.example.com/audio/calls-recorded.mp3", await StreamUrlAsync(bare));
+        Assert.Equal("https://cdn.example.com/static/audio/calls-recorded.mp3", await StreamUrlAsync(path));
+    }
+
+    private async Task<string?> StreamUrlAsync(string trackingDigits)
+    {
+        var response = await SignedAsync(HttpMethod.Get, AnswerPath(trackingDigits));
+        using var ncco = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var stream = ncco.RootElement.EnumerateArray().Single(a => a.GetProperty("action").GetString() == "stream");
+        return stream.GetProperty("streamUrl")[0].GetString();
+    }
+
+    [Fact]
     public async Task Answer_by_post_with_json_body_gives_the_same_ncco()
     {
         await ImportDemoCampaignsAsync();

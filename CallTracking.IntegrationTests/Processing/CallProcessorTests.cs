@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using CallTracking.Functions.Calls;
+using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Processing;
@@ -15,6 +16,59 @@ namespace CallTracking.Tests.Processing;
 [Collection(AzuriteCollection.Name)]
 public class CallProcessorTests(AzuriteFixture azurite)
 {
+    [Fact]
+    public async Task Impact_gets_the_campaigns_optional_fields_unknown_callerid_for_withheld_and_repeat_or_new()
+    {
+        await using var harness = await StartAsync(azurite);
+        var campaign = new Campaign
+        {
+            Id = TestServices.UniqueId("camp"),
+            Name = "Impact extras",
+            TrackingNumber = "+1415555" + Random.Shared.Next(1000, 9999),
+            AgentNumber = "+14155550199",
+            Impact = new ImpactIds(1234, 567890, 42)
+            {
+                SubId1 = "partner-a",
+                SubId2 = "spring",
+                SubId3 = "radio",
+                AdId = 998877,
+                PromoNumberDescription = "Spring radio spot",
+                TrafficSource = "radio",
+            },
+        };
+        await harness.Services.GetRequiredService<CampaignStore>().SaveAsync([campaign]);
+        var caller = TestNumbers.UkMobile();
+        var withheld = await harness.AddCallAsync(AnsweredCall(campaign, caller: null));
+        var first = await harness.AddCallAsync(AnsweredCall(campaign, caller));
+        var second = await harness.AddCallAsync(AnsweredCall(campaign, caller));
+
+        foreach (var call in new[] { withheld, first, second })
+        {
+            Assert.Equal(ProcessingStatus.Processed, await harness.Processor.ProcessAsync(call.PartitionKey));
+        }
+
+        var forms = harness.Stub.RequestsTo(ImpactLogCallData).Select(r => r.Form()).ToDictionary(f => f["CallSessionId"]);
+        Assert.Equal(3, forms.Count);
+        Assert.All(forms.Values, form =>
+        {
+            Assert.Equal("partner-a", form["SubId1"]);
+            Assert.Equal("spring", form["SubId2"]);
+            Assert.Equal("radio", form["SubId3"]);
+            Assert.Equal("998877", form["AdId"]);
+            Assert.Equal("Spring radio spot", form["PromoNumberDescription"]);
+            Assert.Equal("radio", form["TrafficSource"]);
+            Assert.False(string.IsNullOrEmpty(form["CallerPhoneNumberCountry"]));
+        });
+        var anonymous = forms[withheld.PartitionKey];
+        Assert.Equal("UNKNOWN_CALLERID", anonymous["CallStatus"]);
+        Assert.Equal("US", anonymous["CallerPhoneNumberCountry"]); // ours (the tracking number's market), sent explicitly
+        Assert.Equal("ANSWER", forms[first.PartitionKey]["CallStatus"]);
+        Assert.Equal("GB", forms[first.PartitionKey]["CallerPhoneNumberCountry"]);
+        // impact's RepeatCaller is "Repeat vs. New".
+        Assert.Equal("New", forms[first.PartitionKey]["RepeatCaller"]);
+        Assert.Equal("Repeat", forms[second.PartitionKey]["RepeatCaller"]);
+    }
+
     [Fact]
     public async Task An_answered_call_reaches_every_sink_exactly_once_with_its_outcome_and_durations()
     {

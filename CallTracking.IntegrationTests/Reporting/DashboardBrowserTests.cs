@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Processing;
+using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Playwright;
 using Xunit;
 
@@ -129,6 +132,81 @@ public class DashboardBrowserTests(KeyedFunctionsHostFixture app)
 
         await page.SetViewportSizeAsync(390, 844); // a phone
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = RepositoryPaths.Combine("artifacts", "dashboard", "dashboard-phone.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Dashboard_shows_live_calls_refreshes_itself_pausably_and_lists_masked_callers()
+    {
+        Assert.True(File.Exists(ChromiumPath), "Debian's chromium is needed: apt-get install -y chromium (scripts/test does it).");
+        await using var services = TestServices.Create(app.Azurite);
+        var data = new ReportingFixtures(services);
+        var campaign = await data.CampaignAsync(name: "Live desk");
+        var calls = ReportingFixtures.MonthOfCalls(91, campaign.Id, new DateTimeOffset(2023, 5, 1, 0, 0, 0, TimeSpan.Zero), 12);
+        calls[0].CallerNumber = "+12025550177";
+        await data.ProcessAsync(calls);
+        var callers = services.GetRequiredService<CallerList>();
+        foreach (var call in calls)
+        {
+            await callers.RunAsync(new CallProcessingContext(ProcessedCallMapper.From(call)!, null, false), CancellationToken.None);
+        }
+
+        var live = services.GetRequiredService<LiveCallIndex>();
+        Task RingAsync() => live.TrackAsync(new CallRecord
+        {
+            PartitionKey = TestServices.UniqueId("CON"),
+            CampaignId = campaign.Id,
+            InboundStatus = "answered",
+            AnsweredAt = DateTimeOffset.UtcNow,
+        });
+        await RingAsync();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1280, Height = 1800 }, TimezoneId = "UTC" });
+        var page = await context.NewPageAsync();
+        // #refresh=1: the 30-second auto-refresh, every second, so the test need not wait half a minute.
+        await page.GotoAsync(new Uri(app.Host.BaseAddress, $"api/dashboard#from=2023-05-01&to=2023-05-31&tz=UTC&campaign={campaign.Id}&refresh=1").ToString());
+        await page.Locator("#key-input").FillAsync(KeyedFunctionsHostFixture.FunctionKey);
+        await page.Locator("#key-form button[type=submit]").ClickAsync();
+        await page.WaitForSelectorAsync("body[data-loaded=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
+
+        // Live calls: the KPI and the campaign's card; a call that starts later appears without a reload.
+        Assert.Equal("1", await page.Locator("#kpi-live").InnerTextAsync());
+        Assert.Equal("1", await page.Locator($"article.card[data-campaign='{campaign.Id}'] [data-live]").GetAttributeAsync("data-live"));
+        await RingAsync();
+        await WaitUntilAsync(page, "() => document.getElementById('kpi-live').innerText === '2' && window.dashboard.refreshes >= 1");
+
+        // Paused: no refresh happens, however long it stays paused; resumed: the next one shows the third call.
+        await page.Locator("#auto-refresh").ClickAsync();
+        Assert.Equal("true", await page.Locator("#auto-refresh").GetAttributeAsync("aria-pressed"));
+        await Task.Delay(1500); // a refresh that had already started when the button was pressed completes
+        var refreshes = await page.EvaluateAsync<int>("window.dashboard.refreshes");
+        await RingAsync();
+        await Task.Delay(2500);
+        Assert.Equal(refreshes, await page.EvaluateAsync<int>("window.dashboard.refreshes"));
+        Assert.Equal("2", await page.Locator("#kpi-live").InnerTextAsync());
+        await page.Locator("#auto-refresh").ClickAsync();
+        await WaitUntilAsync(page, "() => document.getElementById('kpi-live').innerText === '3'");
+
+        // Callers: one row per number, masked until "Show numbers", searchable by the last digits.
+        var expected = calls.Where(c => c.CallerNumber is not null).Select(c => c.CallerNumber).Distinct().Count();
+        Assert.Equal(Math.Min(expected, 25), await page.Locator("#callers tr[data-caller]").CountAsync());
+        var cell = page.Locator("#callers tr[data-caller='+12025550177'] td.caller");
+        Assert.Equal("+120******77", await cell.InnerTextAsync());
+        await page.Locator("#reveal").ClickAsync();
+        Assert.Equal("+12025550177", await cell.InnerTextAsync());
+        await page.Locator("#caller-q").FillAsync("550177");
+        await page.Locator("#callers-form button[type=submit]").ClickAsync();
+        await WaitUntilAsync(page, "() => [...document.querySelectorAll('#callers tr[data-caller]')].every(r => r.dataset.caller.endsWith('550177'))");
+        Assert.Equal(1, await page.Locator("#callers tr[data-caller]").CountAsync());
+
+        Directory.CreateDirectory(RepositoryPaths.Combine("artifacts", "dashboard"));
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = RepositoryPaths.Combine("artifacts", "dashboard", "dashboard-live.png"), FullPage = true });
     }
 
     // WaitForFunctionAsync evaluates with eval(), which the page's Content-Security-Policy rightly forbids: poll instead.

@@ -25,7 +25,7 @@ public class HostileRequestGeneratorTests
 
         Assert.True(requests.Count >= 1000, $"only {requests.Count} requests");
         Assert.Equal(
-            ["answer", "calls", "calls.csv", "campaigns", "deliveries", "event", "fallback", "rebuild", "recording", "replay", "stats", "whisper"],
+            ["answer", "callers", "calls", "calls.csv", "campaigns", "deliveries", "event", "fallback", "rebuild", "recording", "replay", "stats", "whisper"],
             requests.Select(r => r.Endpoint).Distinct().Order());
         Assert.Contains(requests, r => r.Body is { Length: >= 5 * 1024 * 1024 });
         Assert.Contains(requests, r => r.Endpoint == "event" && r.Name.StartsWith("forged: expired", StringComparison.Ordinal));

@@ -53,7 +53,7 @@ public class CampaignValidatorTests
             },
             OutOfHours = new OutOfHoursInput { Action = "forward" },
             FallbackNumber = "12",
-            Impact = new ImpactIdsInput { CampaignId = 0, MediaId = -1 },
+            Impact = new ImpactIdsInput { CampaignId = 0, MediaId = -1, AdId = 0, SubId2 = new string('s', 65), TrafficSource = new string('t', 65) },
             MonthlySpend = -5,
             RingTimeoutSeconds = 500,
         };
@@ -67,7 +67,7 @@ public class CampaignValidatorTests
             "recordingNotice.language", "whisperText", "businessHours.timeZone", "businessHours.windows[0].day",
             "businessHours.windows[0].close", "businessHours.windows[1]", "businessHours.closedDates[0]",
             "outOfHours.forwardNumber", "fallbackNumber", "impact.campaignId", "impact.mediaId", "impact.actionTrackerId",
-            "monthlySpend", "ringTimeoutSeconds",
+            "impact.adId", "impact.subId2", "impact.trafficSource", "monthlySpend", "ringTimeoutSeconds",
         ];
         Assert.All(expected, f => Assert.Contains(f, fields));
     }

@@ -83,7 +83,7 @@ public class SinkPayloadTests
             SegmentSink.BuildTrack(call).ToJsonString());
         Assert.Equal(
             """
-            CampaignId=1234&MediaId=567890&ActionTrackerId=42&EventDate=2026-03-02T09%3A30%3A00Z&CallProvider=CallTracking&CallSessionId=CON-11111111-2222-3333-4444-555555555555&VendorEventId=CON-11111111-2222-3333-4444-555555555555&CallerId=442071838750&CalledPhoneNumber=4155550100&CallDuration=95&TalkDuration=83&CallStatus=ANSWER&RepeatCaller=true&PhoneType=Mobile&CallerPhoneNumberCountry=GB&CalledPhoneNumberCountry=US&Region=London&CallRecording=https%3A%2F%2Fapi.nexmo.com%2Fv1%2Ffiles%2Faaaaaaaa-bbbb-cccc-dddd-0123456789ab
+            CampaignId=1234&MediaId=567890&ActionTrackerId=42&EventDate=2026-03-02T09%3A30%3A00Z&CallProvider=CallTracking&CallSessionId=CON-11111111-2222-3333-4444-555555555555&VendorEventId=CON-11111111-2222-3333-4444-555555555555&CallerId=442071838750&CalledPhoneNumber=4155550100&CallDuration=95&TalkDuration=83&CallStatus=ANSWER&RepeatCaller=Repeat&PhoneType=Mobile&CallerPhoneNumberCountry=GB&CalledPhoneNumberCountry=US&Region=London&CallRecording=https%3A%2F%2Fapi.nexmo.com%2Fv1%2Ffiles%2Faaaaaaaa-bbbb-cccc-dddd-0123456789ab
             """,
             await new FormUrlEncodedContent(ImpactSink.BuildForm(call, "CallTracking")).ReadAsStringAsync());
     }

@@ -153,8 +153,8 @@ resource site 'Microsoft.Web/sites@2025-03-01' = {
         // Absolute callback URLs in NCCOs (recording, event, whisper) point back at this app.
         CallTracking__PublicBaseUrl: 'https://${site.properties.defaultHostName}'
         // The host refuses larger request bodies (413) before buffering them for the worker: the app's largest
-        // per-function limit, a campaign import of 33 x 64 KiB (RequestBodyLimits.Largest). Default: 100 MB.
-        FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '2162688'
+        // per-function limit, a campaign import of 4 MiB (RequestBodyLimits.Largest). Default: 100 MB.
+        FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: '4194304'
       },
       toObject(filter(items(settings), setting => !empty(setting.value)), setting => setting.key, setting => setting.value),
       toObject(

@@ -571,6 +571,17 @@ public sealed class HostileRequestGenerator(VonageRequestSigner signer, string m
             }
         }
 
+        foreach (var (name, value) in new[]
+                 {
+                     ("limit", "0"), ("limit", "-5"), ("limit", "100000"), ("limit", "abc"), ("q", "abc"), ("q", "%27%20or%201%3D1"),
+                     ("q", new string('9', 40)), ("continuation", "eyJ9"), ("continuation", "!!!"), ("continuation", new string('A', 4000)),
+                     ("continuation", Uri.EscapeDataString(Convert.ToBase64String("c1:c|1' or ''='"u8))), ("campaign", "a%2Fb"),
+                     ("campaign", "%0A"), ("campaign", new string('c', 65)),
+                 })
+        {
+            yield return Get("callers", $"{name} = {value[..Math.Min(30, value.Length)]}", $"api/callers?{name}={value}");
+        }
+
         foreach (var value in new[] { "yesterday", "2026-02-30", "%27" })
         {
             yield return new HostileRequest($"rebuild from = {value}", "rebuild", HttpMethod.Post, $"api/reports/rebuild?from={value}", [], "application/json",
