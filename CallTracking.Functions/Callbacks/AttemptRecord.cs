@@ -33,13 +33,7 @@ public static class AttemptRecord
             call.InboundDurationSeconds = call.AgentDurationSeconds;
             call.InboundPrice = call.AgentPrice;
             call.InboundRate = call.AgentRate;
-            call.AgentLegUuid = null;
-            call.AgentStatus = null;
-            call.AgentStatusAt = null;
-            call.AgentDetail = null;
-            call.AgentAnsweredAt = null;
-            call.AgentEndTime = null;
-            call.AgentDurationSeconds = null;
+            call.ClearAgentLegState();
             call.AgentPrice = null;
             call.AgentRate = null;
         }

@@ -84,6 +84,18 @@ public sealed class CallRecord : ITableEntity
 
     public double? AgentRate { get; set; }
 
+    /// <summary>Forgets the agent leg's id and state (not its charge): the leg was set aside or filed as another leg.</summary>
+    public void ClearAgentLegState()
+    {
+        AgentLegUuid = null;
+        AgentStatus = null;
+        AgentStatusAt = null;
+        AgentDetail = null;
+        AgentAnsweredAt = null;
+        AgentEndTime = null;
+        AgentDurationSeconds = null;
+    }
+
     // --- Recording ---
     public string? RecordingUrl { get; set; }
 

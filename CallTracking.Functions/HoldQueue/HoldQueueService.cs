@@ -343,13 +343,7 @@ public sealed class HoldQueueService(
             {
                 // The failed connect that put the caller on hold is set aside: the transfer's agent leg is the call's.
                 call.HoldReplacedAgentLegUuid = call.AgentLegUuid;
-                call.AgentLegUuid = null;
-                call.AgentStatus = null;
-                call.AgentStatusAt = null;
-                call.AgentDetail = null;
-                call.AgentAnsweredAt = null;
-                call.AgentEndTime = null;
-                call.AgentDurationSeconds = null;
+                call.ClearAgentLegState();
             }
 
             return true;
