@@ -248,7 +248,7 @@ public sealed class CallForwarder(
     private async Task RequeueAsync(string callId, TimeSpan delay, string reason, CancellationToken cancellationToken)
     {
         await requeue.SendAsync(callId, delay, cancellationToken);
-        logger.LogInformation("Call {CallId} re-queued for {DelaySeconds:0}s: {Reason}", callId, delay.TotalSeconds, reason);
+        logger.LogInformation("Re-queued call {CallId} for {DelaySeconds:0}s: {Reason}", callId, delay.TotalSeconds, reason);
     }
 
     private sealed record Send(IDeliverySink Sink, DeliveryRecord Row, SinkResult? Result, Exception? Exception);

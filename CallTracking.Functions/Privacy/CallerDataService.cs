@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using CallTracking.Functions.Callbacks;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Forwarding;
@@ -18,7 +19,11 @@ public sealed record CallerDataExport(
     IReadOnlyList<Dictionary<string, object?>> Profile,
     IReadOnlyList<Dictionary<string, object?>> Deliveries,
     IReadOnlyList<Dictionary<string, object?>> ReportRows,
-    IReadOnlyList<string> Recordings);
+    IReadOnlyList<string> Recordings)
+{
+    /// <summary>The callers list's rows of this number (per campaign and overall) and its callback bookkeeping.</summary>
+    public IReadOnlyList<Dictionary<string, object?>> Listings { get; init; } = [];
+}
 
 /// <summary>What an erasure did (the number itself is not repeated: <see cref="CallerToken"/> stands for it).</summary>
 public sealed record ErasureResult(
@@ -29,7 +34,11 @@ public sealed record ErasureResult(
     int ReportRowsScrubbed,
     int ProfileRowsDeleted,
     int RecordingsDeleted,
-    IReadOnlyList<ThirdPartyErasure> ThirdParties);
+    IReadOnlyList<ThirdPartyErasure> ThirdParties)
+{
+    /// <summary>Callers-list and callback rows of the number, deleted (they only describe the number).</summary>
+    public int ListingRowsDeleted { get; init; }
+}
 
 /// <summary>
 /// A data-subject request for one caller number: <see cref="ExportAsync"/> (everything held) and
@@ -58,6 +67,8 @@ public sealed class CallerDataService(
     private readonly TableClient _deliveries = tables.GetTableClient(StorageNames.DeliveriesTable);
     private readonly TableClient _reports = tables.GetTableClient(StorageNames.CampaignStatsTable);
     private readonly TableClient _audit = tables.GetTableClient(StorageNames.PrivacyAuditTable);
+    private readonly TableClient _callersList = tables.GetTableClient(StorageNames.CampaignCallersTable);
+    private readonly TableClient _callbacks = tables.GetTableClient(StorageNames.CallbacksTable);
     private readonly BlobContainerClient _recordings = blobs.GetBlobContainerClient(StorageNames.RecordingsContainer);
 
     /// <exception cref="ValidationException">Not a phone number.</exception>
@@ -77,7 +88,10 @@ public sealed class CallerDataService(
             found.Profile.Select(Plain).ToList(),
             found.Deliveries.Select(Plain).ToList(),
             found.ReportRows.Select(Plain).ToList(),
-            found.Calls.Select(c => c.GetString(nameof(CallRecord.RecordingBlob))).OfType<string>().ToList());
+            found.Calls.Select(c => c.GetString(nameof(CallRecord.RecordingBlob))).OfType<string>().ToList())
+        {
+            Listings = found.Listings.Select(Plain).ToList(),
+        };
     }
 
     public async Task<ErasureResult> EraseAsync(string number, string erasedBy, CancellationToken cancellationToken = default)
@@ -129,6 +143,12 @@ public sealed class CallerDataService(
             await _callers.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
         }
 
+        foreach (var row in found.Listings)
+        {
+            var table = row.PartitionKey.StartsWith(CallbackSlot.AnsweredPartition(""), StringComparison.Ordinal) ? _callbacks : _callersList;
+            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
+        }
+
         // 3. Report rows keep the call (aggregates, listings) without the number or Vonage's recording URL.
         foreach (var row in found.ReportRows)
         {
@@ -151,7 +171,10 @@ public sealed class CallerDataService(
         };
 
         var result = new ErasureResult(token, now, found.Calls.Count, found.Events.Count, found.ReportRows.Count, found.Profile.Count,
-            recordingsDeleted, thirdParties);
+            recordingsDeleted, thirdParties)
+        {
+            ListingRowsDeleted = found.Listings.Count,
+        };
         await _audit.AddEntityAsync(new TableEntity("erasure", $"{now.UtcDateTime:yyyyMMddTHHmmssfffffffZ}-{Guid.NewGuid():N}")
         {
             ["CallerToken"] = token,
@@ -172,7 +195,8 @@ public sealed class CallerDataService(
     }
 
     private sealed record Found(
-        List<TableEntity> Calls, List<TableEntity> Events, List<TableEntity> Profile, List<TableEntity> Deliveries, List<TableEntity> ReportRows);
+        List<TableEntity> Calls, List<TableEntity> Events, List<TableEntity> Profile, List<TableEntity> Deliveries, List<TableEntity> ReportRows,
+        List<TableEntity> Listings);
 
     private async Task<Found> FindAsync(string e164, CancellationToken cancellationToken)
     {
@@ -193,7 +217,11 @@ public sealed class CallerDataService(
         }
 
         var profile = await QueryAsync(_callers, TableClient.CreateQueryFilter($"PartitionKey eq {e164}"), cancellationToken);
-        return new Found(callRows, events, profile, deliveries, reportRows);
+        // The callers list keys a number by its reversed digits in every campaign's partition and "*": a row-key scan.
+        var listings = await QueryAsync(_callersList, TableClient.CreateQueryFilter($"RowKey eq {CallerList.Key(e164)}"), cancellationToken);
+        listings.AddRange(await QueryAsync(_callbacks,
+            TableClient.CreateQueryFilter($"PartitionKey eq {CallbackSlot.AnsweredPartition(e164)}"), cancellationToken));
+        return new Found(callRows, events, profile, deliveries, reportRows, listings);
     }
 
     private async Task ScrubReportRowAsync(TableEntity row, CancellationToken cancellationToken)

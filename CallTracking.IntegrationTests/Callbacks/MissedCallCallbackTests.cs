@@ -230,7 +230,7 @@ public class MissedCallCallbackTests(AzuriteFixture azurite)
             {
                 Id = TestServices.UniqueId("cb"),
                 Name = "Spring radio ad",
-                TrackingNumber = "+1415555" + Random.Shared.Next(1000, 9999),
+                TrackingNumber = TestNumbers.SanFrancisco(),
                 AgentNumber = "+14155550199",
                 BusinessHours = hours,
                 Callback = new CallbackPolicy { Attempts = attempts, IntervalMinutes = 1, OnlyWhenOpen = onlyWhenOpen },

@@ -130,7 +130,7 @@ public class WebhookSinkTests(AzuriteFixture azurite)
         {
             Id = TestServices.UniqueId("hook"),
             Name = "CRM hook",
-            TrackingNumber = "+1415555" + Random.Shared.Next(1000, 9999),
+            TrackingNumber = TestNumbers.SanFrancisco(),
             AgentNumber = "+14155550199",
             CallbackUrl = callbackUrl,
         };

@@ -24,7 +24,7 @@ public class CallProcessorTests(AzuriteFixture azurite)
         {
             Id = TestServices.UniqueId("camp"),
             Name = "Impact extras",
-            TrackingNumber = "+1415555" + Random.Shared.Next(1000, 9999),
+            TrackingNumber = TestNumbers.SanFrancisco(),
             AgentNumber = "+14155550199",
             Impact = new ImpactIds(1234, 567890, 42)
             {
@@ -74,7 +74,9 @@ public class CallProcessorTests(AzuriteFixture azurite)
     {
         await using var harness = await StartAsync(azurite);
         var campaign = await harness.CreateCampaignAsync();
-        var call = await harness.AddCallAsync(AnsweredCall(campaign));
+        // A caller of its own: a later call of a shared test caller would make this one not the latest (no Last Campaign).
+        var caller = TestNumbers.London();
+        var call = await harness.AddCallAsync(AnsweredCall(campaign, caller));
 
         Assert.Equal(ProcessingStatus.Processed, await harness.Processor.ProcessAsync(call.PartitionKey));
 
@@ -92,7 +94,7 @@ public class CallProcessorTests(AzuriteFixture azurite)
         Assert.Equal("Inbound Call", mixpanelEvent.GetProperty("event").GetString());
         var properties = mixpanelEvent.GetProperty("properties");
         Assert.Equal(MixpanelToken, properties.GetProperty("token").GetString());
-        Assert.Equal("+442071838750", properties.GetProperty("distinct_id").GetString());
+        Assert.Equal(caller, properties.GetProperty("distinct_id").GetString());
         Assert.Equal(StartOfCall.ToUnixTimeMilliseconds(), properties.GetProperty("time").GetInt64());
         var insertId = properties.GetProperty("$insert_id").GetString()!;
         Assert.True(Encoding.UTF8.GetByteCount(insertId) <= 36);
@@ -111,10 +113,10 @@ public class CallProcessorTests(AzuriteFixture azurite)
         var engage = Assert.Single(harness.Stub.RequestsTo(MixpanelEngage));
         var updates = engage.Json().EnumerateArray().ToList();
         var set = Assert.Single(updates, u => u.TryGetProperty("$set", out _)).GetProperty("$set");
-        Assert.Equal("+442071838750", set.GetProperty("$phone").GetString());
+        Assert.Equal(caller, set.GetProperty("$phone").GetString());
         Assert.Equal(campaign.Name, set.GetProperty("Last Campaign").GetString());
         // Our profile's count, set (not added): the caller is shared with other tests, so it is the profile's, not 1.
-        var profile = await harness.Services.GetRequiredService<CallTracking.Functions.Enrichment.ICallerProfiles>().GetAsync("+442071838750", default);
+        var profile = await harness.Services.GetRequiredService<CallTracking.Functions.Enrichment.ICallerProfiles>().GetAsync(caller, default);
         Assert.Equal(profile!.CallCount, set.GetProperty("Number of Calls").GetInt32());
         var union = Assert.Single(updates, u => u.TryGetProperty("$union", out _)).GetProperty("$union");
         Assert.Equal(call.PartitionKey, Assert.Single(union.GetProperty("Call Ids").EnumerateArray()).GetString());
@@ -122,7 +124,7 @@ public class CallProcessorTests(AzuriteFixture azurite)
         Assert.Equal(-0.0178m, charge.GetProperty("$amount").GetDecimal());
         Assert.Equal("2026-03-02T09:30:00", charge.GetProperty("$time").GetString());
         Assert.All(updates, u => Assert.Equal(MixpanelToken, u.GetProperty("$token").GetString()));
-        Assert.All(updates, u => Assert.Equal("+442071838750", u.GetProperty("$distinct_id").GetString()));
+        Assert.All(updates, u => Assert.Equal(caller, u.GetProperty("$distinct_id").GetString()));
 
         var impact = Assert.Single(harness.Stub.RequestsTo(ImpactLogCallData));
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes($"{ImpactSid}:{ImpactToken}")), impact.Header("Authorization"));
@@ -138,7 +140,7 @@ public class CallProcessorTests(AzuriteFixture azurite)
         Assert.Equal("CallTracking", form["CallProvider"]);
         Assert.Equal(call.PartitionKey, form["CallSessionId"]);
         Assert.Equal(call.PartitionKey, form["VendorEventId"]);
-        Assert.Equal("442071838750", form["CallerId"]);
+        Assert.Equal(TestNumbers.Digits(caller), form["CallerId"]);
         Assert.Equal(campaign.TrackingNumber[2..], form["CalledPhoneNumber"]); // NANP: 10 digits
         Assert.Equal("GB", form["CallerPhoneNumberCountry"]);
         Assert.Equal("US", form["CalledPhoneNumberCountry"]);
@@ -147,7 +149,7 @@ public class CallProcessorTests(AzuriteFixture azurite)
         var segment = Assert.Single(harness.Stub.RequestsTo(SegmentTrack));
         Assert.Equal("Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(SegmentWriteKey + ":")), segment.Header("Authorization"));
         var track2 = segment.Json();
-        Assert.Equal("+442071838750", track2.GetProperty("userId").GetString());
+        Assert.Equal(caller, track2.GetProperty("userId").GetString());
         Assert.Equal("Inbound Call", track2.GetProperty("event").GetString());
         Assert.Equal("inbound-call-" + call.PartitionKey, track2.GetProperty("messageId").GetString());
         Assert.Equal("2026-03-02T09:30:00.000Z", track2.GetProperty("timestamp").GetString());

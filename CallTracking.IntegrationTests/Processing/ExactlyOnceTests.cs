@@ -4,6 +4,7 @@ using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Recordings;
 using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using CallTracking.Tests.Reporting;
@@ -202,7 +203,8 @@ public class ExactlyOnceTests(AzuriteFixture azurite)
 
         var page = await harness.Services.GetRequiredService<CallRecordsService>().GetPageAsync(
             CampaignStatsTests.Query(harness.Services, $"from=2026-03-02&to=2026-03-02&campaign={campaign.Id}"), default);
-        Assert.Equal(url, Assert.Single(page.Items).RecordingUrl);
+        // Records point to our archived copy, not Vonage's expiring URL.
+        Assert.Equal(RecordingLinks.PublishedUrl(null, callId), Assert.Single(page.Items).RecordingUrl);
         var range = ReportRange.Parse("2026-03-02", "2026-03-02", "UTC", StartOfCall.AddDays(1));
         var stats = await harness.Services.GetRequiredService<CampaignStatsService>().GetAsync(campaign.Id, range, default);
         Assert.Equal(1, stats.Calls); // re-processed, counted once

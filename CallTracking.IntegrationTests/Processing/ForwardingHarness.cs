@@ -77,7 +77,7 @@ public sealed class ForwardingHarness : IAsyncDisposable
         {
             Id = TestServices.UniqueId("camp"),
             Name = "Spring radio ad",
-            TrackingNumber = "+1415555" + Random.Shared.Next(1000, 9999),
+            TrackingNumber = TestNumbers.SanFrancisco(),
             AgentNumber = "+14155550199",
             Impact = withImpactIds ? new ImpactIds(1234, 567890, 42) : null,
         };
