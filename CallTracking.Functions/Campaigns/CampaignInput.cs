@@ -36,6 +36,16 @@ public sealed record CampaignInput
     public int? RingTimeoutSeconds { get; init; }
 
     public WhenBusyInput? WhenBusy { get; init; }
+
+    public WhenUnansweredInput? WhenUnanswered { get; init; }
+}
+
+public sealed record WhenUnansweredInput
+{
+    /// <summary>voicemail or message.</summary>
+    public string? Then { get; init; }
+
+    public string? ThenMessage { get; init; }
 }
 
 public sealed record WhenBusyInput

@@ -132,6 +132,12 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         var fallbackNumber = OptionalNumber(input.FallbackNumber, names["fallbackNumber"], errors);
         var impact = Impact(input.Impact, names, errors);
         var whenBusy = Busy(input.WhenBusy, names, errors);
+        var whenUnanswered = Unanswered(input.WhenUnanswered, names, errors);
+        if (whenBusy is not null && whenUnanswered is not null)
+        {
+            // With a hold queue an unanswered connect puts the caller on hold; whenBusy.then says what follows.
+            errors.Add(new FieldError(names["whenUnanswered"], "Not allowed with whenBusy (use whenBusy.then)."));
+        }
 
         if (input.MonthlySpend is < 0)
         {
@@ -166,6 +172,7 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
             MonthlySpend = input.MonthlySpend,
             RingTimeoutSeconds = ringTimeout,
             WhenBusy = whenBusy,
+            WhenUnanswered = whenUnanswered,
         };
     }
 
@@ -393,24 +400,7 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
             errors.Add(new FieldError(names["whenBusy.maxWaitSeconds"], $"Must be between {MinMaxWaitSeconds} and {MaxMaxWaitSeconds} seconds."));
         }
 
-        var then = WhenBusyThen.Voicemail;
-        var thenText = input.Then?.Trim();
-        if (!string.IsNullOrEmpty(thenText))
-        {
-            WhenBusyThen? parsed = thenText.ToUpperInvariant() switch
-            {
-                "VOICEMAIL" => WhenBusyThen.Voicemail,
-                "MESSAGE" => WhenBusyThen.Message,
-                _ => null,
-            };
-            if (parsed is null)
-            {
-                errors.Add(new FieldError(names["whenBusy.then"], "Must be voicemail or message."));
-            }
-
-            then = parsed ?? then;
-        }
-
+        var then = Then(input.Then, names["whenBusy.then"], errors);
         if (then == WhenBusyThen.Message && thenMessage is null)
         {
             errors.Add(new FieldError(names["whenBusy.thenMessage"], "Required when then is message."));
@@ -419,6 +409,45 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         return string.IsNullOrEmpty(music)
             ? null
             : new WhenBusy { HoldMusicUrl = music, Message = message, MaxWaitSeconds = maxWait, Then = then, ThenMessage = thenMessage };
+    }
+
+    private static WhenUnanswered? Unanswered(WhenUnansweredInput? input, FieldNames names, List<FieldError> errors)
+    {
+        if (input is null)
+        {
+            return null;
+        }
+
+        var thenMessage = OptionalSpeech(input.ThenMessage, names["whenUnanswered.thenMessage"], errors);
+        var then = Then(input.Then, names["whenUnanswered.then"], errors);
+        if (then == WhenBusyThen.Message && thenMessage is null)
+        {
+            errors.Add(new FieldError(names["whenUnanswered.thenMessage"], "Required when then is message."));
+        }
+
+        return new WhenUnanswered { Then = then, ThenMessage = thenMessage };
+    }
+
+    private static WhenBusyThen Then(string? value, string field, List<FieldError> errors)
+    {
+        var text = value?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return WhenBusyThen.Voicemail;
+        }
+
+        WhenBusyThen? parsed = text.ToUpperInvariant() switch
+        {
+            "VOICEMAIL" => WhenBusyThen.Voicemail,
+            "MESSAGE" => WhenBusyThen.Message,
+            _ => null,
+        };
+        if (parsed is null)
+        {
+            errors.Add(new FieldError(field, "Must be voicemail or message."));
+        }
+
+        return parsed ?? WhenBusyThen.Voicemail;
     }
 
     private static ImpactIds? Impact(ImpactIdsInput? input, FieldNames names, List<FieldError> errors)
