@@ -1,3 +1,4 @@
+using CallTracking.Functions.Callbacks;
 using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
@@ -6,7 +7,9 @@ using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.HoldQueue;
 using CallTracking.Functions.Http;
+using CallTracking.Functions.Privacy;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Recordings;
 using CallTracking.Functions.Reporting;
 using CallTracking.Functions.Telemetry;
 using CallTracking.Functions.Vonage;
@@ -32,13 +35,18 @@ public static class AppServices
             .AddVoiceApi()
             .AddCallIntake()
             .AddHoldQueue()
+            .AddRecordings()
             .AddEnrichment()
             .AddForwarding()
             .AddReporting()
             .AddProcessing()
+            .AddPrivacy()
+            .AddCallbacks()
             // The processing pipeline, in the order it runs. Reporting before forwarding: a sink that keeps failing
             // fails the invocation (the message is retried, then poisoned), and the call must be counted all the same.
             .AddCallResultStage<CallerEnrichmentStage>()
             .AddCallProcessingStage<CampaignReportWriter>()
+            // Before forwarding: a failing sink must not hold up a missed call's callback.
+            .AddCallProcessingStage<CallbackScheduler>()
             .AddCallProcessingStage<CallForwarder>();
 }

@@ -69,6 +69,11 @@ param defaultCountry string = 'US'
 @maxValue(600)
 param processingDelaySeconds int = 15
 
+@description('Days calls, raw events, per-call report rows, deliveries, caller profiles and recordings are kept (the daily purge and the Blob lifecycle rule on container recordings). Campaign aggregates stay.')
+@minValue(1)
+@maxValue(36500)
+param retentionDays int = 395
+
 @description('Vonage API key (not a secret on its own). Empty: not set.')
 param vonageApiKey string = ''
 
@@ -88,6 +93,9 @@ param impactAccountSid string = ''
 
 @description('Mixpanel API host, e.g. https://api-eu.mixpanel.com for EU data residency. Empty: the app default.')
 param mixpanelApiBaseUrl string = ''
+
+@description('Outgoing callbacks: the https URL that receives every finished call, signed with webhooksSecret. Empty: only campaigns with their own callbackUrl get callbacks.')
+param webhooksUrl string = ''
 
 // ---- Scale (Flex Consumption) ----
 
@@ -150,6 +158,10 @@ param impactAuthToken string = ''
 @description('Segment write key.')
 param segmentWriteKey string = ''
 
+@secure()
+@description('HMAC-SHA256 key that signs outgoing callbacks (X-CallTracking-Signature), at least 16 characters.')
+param webhooksSecret string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -172,6 +184,7 @@ var keyVaultSecretNames = {
   Mixpanel__Token: 'mixpanel-token'
   Impact__AuthToken: 'impact-auth-token'
   Segment__WriteKey: 'segment-write-key'
+  Webhooks__Secret: 'webhooks-secret'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2025-04-01' = {
@@ -210,6 +223,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: deploymentContainerName
+    retentionDays: retentionDays
   }
 }
 
@@ -228,6 +242,7 @@ module keyVault 'modules/keyvault.bicep' = {
       '${keyVaultSecretNames.Mixpanel__Token}': mixpanelToken
       '${keyVaultSecretNames.Impact__AuthToken}': impactAuthToken
       '${keyVaultSecretNames.Segment__WriteKey}': segmentWriteKey
+      '${keyVaultSecretNames.Webhooks__Secret}': webhooksSecret
     }
   }
 }
@@ -282,6 +297,7 @@ module api 'modules/functionapp.bicep' = {
       CallTracking__CampaignCacheSeconds: string(campaignCacheSeconds)
       CallTracking__DefaultCountry: toUpper(defaultCountry)
       CallTracking__ProcessingDelaySeconds: string(processingDelaySeconds)
+      CallTracking__RetentionDays: string(retentionDays)
       // Production always verifies Vonage's signed webhooks.
       Vonage__VerifySignatures: 'true'
       Vonage__ApiKey: vonageApiKey
@@ -289,6 +305,7 @@ module api 'modules/functionapp.bicep' = {
       Enrichment__Provider: enrichmentProvider
       Impact__AccountSid: impactAccountSid
       Mixpanel__ApiBaseUrl: mixpanelApiBaseUrl
+      Webhooks__Url: webhooksUrl
     }
   }
 }

@@ -15,7 +15,9 @@ public static class CallEventParser
     private const int MaxIdLength = 128;
 
     /// <summary>A payload of the event webhook: every status, and the record/input/transfer/error payloads.</summary>
-    public static VonageEvent ParseEvent(ReadOnlySpan<byte> body)
+    /// <param name="isAllowedRecordingUrl">The host rule for <c>recording_url</c>; the app passes <see cref="VonageHosts.IsAllowed(string?)"/>
+    /// (Vonage hosts plus the configured Voice API seam), the default is Vonage's hosts only.</param>
+    public static VonageEvent ParseEvent(ReadOnlySpan<byte> body, Func<string, bool>? isAllowedRecordingUrl = null)
     {
         using var document = ParseObject(body);
         var root = document.RootElement;
@@ -45,27 +47,27 @@ public static class CallEventParser
         }
 
         var parsed = Read(root, kind, conversationUuid, uuid, status);
-        return kind == VonageEventKind.Record ? Validated(parsed) : parsed;
+        return kind == VonageEventKind.Record ? Validated(parsed, isAllowedRecordingUrl) : parsed;
     }
 
     /// <summary>A payload of the recording webhook (the NCCO <c>record</c> action's eventUrl).</summary>
-    public static VonageEvent ParseRecording(ReadOnlySpan<byte> body)
+    public static VonageEvent ParseRecording(ReadOnlySpan<byte> body, Func<string, bool>? isAllowedRecordingUrl = null)
     {
         using var document = ParseObject(body);
         var root = document.RootElement;
         var conversationUuid = RequireId(root, "conversation_uuid");
-        return Validated(Read(root, VonageEventKind.Record, conversationUuid, uuid: null, status: null));
+        return Validated(Read(root, VonageEventKind.Record, conversationUuid, uuid: null, status: null), isAllowedRecordingUrl);
     }
 
     /// <summary>A recording payload, from either webhook, is all there and points at Vonage.</summary>
-    private static VonageEvent Validated(VonageEvent recording)
+    private static VonageEvent Validated(VonageEvent recording, Func<string, bool>? isAllowedRecordingUrl)
     {
         var errors = new List<FieldError>();
         if (recording.RecordingUrl is null)
         {
             errors.Add(new FieldError("recording_url", "is required"));
         }
-        else if (!IsVonageRecordingUrl(recording.RecordingUrl))
+        else if (!(isAllowedRecordingUrl ?? IsVonageRecordingUrl)(recording.RecordingUrl))
         {
             errors.Add(new FieldError("recording_url", "must be an https URL on a Vonage API host (*.nexmo.com or *.vonage.com)"));
         }

@@ -33,7 +33,8 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
     /// <summary>Stores the event; false when the same event was stored before.</summary>
     public async Task<bool> TryAddAsync(VonageEvent e, ReadOnlyMemory<byte> body, CancellationToken cancellationToken = default)
     {
-        var text = Encoding.UTF8.GetString(body.Span);
+        // The row key hashes the body as received (duplicates stay one row); the stored text has the caller masked.
+        var text = RawEventMasking.Mask(Encoding.UTF8.GetString(body.Span), e);
         var truncated = text.Length > MaxBodyChars;
         var entity = new TableEntity(e.ConversationUuid, RowKeyOf(e, body.Span))
         {

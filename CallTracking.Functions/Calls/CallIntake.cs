@@ -1,3 +1,4 @@
+using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Logging;
 
 namespace CallTracking.Functions.Calls;
@@ -7,7 +8,13 @@ namespace CallTracking.Functions.Calls;
 /// this delivery completed the call, send its calls-completed message. Every step is idempotent, so a failed
 /// delivery can simply be retried by Vonage.
 /// </summary>
-public sealed class CallIntake(CallEventStore events, CallLedger ledger, CompletionNotifier notifier, ILogger<CallIntake> logger,
+public sealed class CallIntake(
+    CallEventStore events,
+    CallLedger ledger,
+    CompletionNotifier notifier,
+    RecordingArchiveQueue recordings,
+    VonageHosts hosts,
+    ILogger<CallIntake> logger,
     IEnumerable<ICallEventHook>? hooks = null)
 {
     private readonly ICallEventHook[] _hooks = hooks?.ToArray() ?? [];
@@ -20,7 +27,7 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
     /// <exception cref="Common.ValidationException">The payload is malformed or lacks an id.</exception>
     public async Task<EventReply> HandleEventAsync(ReadOnlyMemory<byte> body, EventContext? context, CancellationToken cancellationToken = default)
     {
-        var e = await ResolveAsync(CallEventParser.ParseEvent(body.Span), context, cancellationToken);
+        var e = await ResolveAsync(CallEventParser.ParseEvent(body.Span, hosts.IsAllowed), context, cancellationToken);
         var stored = events.TryAddAsync(e, body, cancellationToken);
         var updated = UpdateLedgerAsync(e, cancellationToken);
 
@@ -32,6 +39,11 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
 
         var update = await updated;
         await NotifyIfClaimedAsync(update, cancellationToken);
+        if (e.Kind == VonageEventKind.Record && update is not null)
+        {
+            await recordings.SendIfNotArchivedAsync(update.Call, cancellationToken);
+        }
+
         byte[]? reply = null;
         if (context is not null)
         {
@@ -51,13 +63,13 @@ public sealed class CallIntake(CallEventStore events, CallLedger ledger, Complet
     /// <exception cref="Common.ValidationException">The payload is malformed or lacks a field.</exception>
     public async Task<VonageEvent> HandleRecordingAsync(ReadOnlyMemory<byte> body, EventContext? context, CancellationToken cancellationToken = default)
     {
-        var recording = await ResolveAsync(CallEventParser.ParseRecording(body.Span), context, cancellationToken);
+        var recording = await ResolveAsync(CallEventParser.ParseRecording(body.Span, hosts.IsAllowed), context, cancellationToken);
         var stored = events.TryAddAsync(recording, body, cancellationToken);
         var updated = ledger.AttachRecordingAsync(recording, cancellationToken);
         await Task.WhenAll(stored, updated);
 
-        // Later issue: copy the file to Blob Storage here (e.g. queue a copy job keyed by recording_uuid), because
-        // Vonage deletes recordings after 30 days and the download needs the application's JWT.
+        // Vonage deletes recordings after 30 days: a message on `recordings` copies it into Blob Storage.
+        await recordings.SendIfNotArchivedAsync((await updated).Call, cancellationToken);
         await NotifyIfClaimedAsync(await updated, cancellationToken);
         if ((await updated).Call.ProcessedAt is not null)
         {

@@ -11,6 +11,7 @@ public static class CallIntakeServices
         services.AddSingleton<CallLedger>();
         services.AddSingleton<CompletionNotifier>();
         services.AddSingleton<StaleCallWatchdog>();
+        services.AddSingleton<RecordingArchiveQueue>();
         services.AddSingleton<CallIntake>();
         return services;
     }

@@ -95,6 +95,20 @@ public sealed class CallRecord : ITableEntity
 
     public long? RecordingSizeBytes { get; set; }
 
+    /// <summary>Our copy in container <c>recordings</c> (<c>campaign/yyyy/MM/call.ext</c>); null until archived.</summary>
+    public string? RecordingBlob { get; set; }
+
+    public string? RecordingContentType { get; set; }
+
+    public DateTimeOffset? RecordingArchivedAt { get; set; }
+
+    // --- Erasure of the caller's data (DELETE /api/callers/{number}) ---
+    /// <summary>Set when the caller's data was erased: the row stays (aggregates, late events) without the number.</summary>
+    public DateTimeOffset? CallerErasedAt { get; set; }
+
+    /// <summary>The irreversible keyed hash that replaced <see cref="CallerNumber"/> (Privacy/CallerTokens).</summary>
+    public string? CallerToken { get; set; }
+
     // --- Completion: exactly one calls-completed message per call ---
     /// <summary>When the conversation reached its final state.</summary>
     public DateTimeOffset? CompletedAt { get; set; }
@@ -155,4 +169,12 @@ public sealed class CallRecord : ITableEntity
 
     /// <summary>A failed agent leg set aside when the caller was transferred to the agent from the hold queue.</summary>
     public string? HoldReplacedAgentLegUuid { get; set; }
+    /// <summary>"outbound" for a missed-call callback attempt (Callbacks/); null (inbound) for every other call.</summary>
+    public string? Direction { get; set; }
+
+    /// <summary>Which attempt (1-based) of the callback this outbound call is; null for inbound calls.</summary>
+    public int? AttemptNumber { get; set; }
+
+    /// <summary>The missed inbound call this callback attempt returns.</summary>
+    public string? CallbackOf { get; set; }
 }

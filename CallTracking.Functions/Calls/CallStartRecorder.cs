@@ -102,7 +102,11 @@ public sealed class CallStartRecorder : BackgroundService
         var changed = false;
         Set(call.CampaignId, start.CampaignId, v => call.CampaignId = v, ref changed);
         Set(call.TrackingNumber, start.TrackingNumber, v => call.TrackingNumber = v, ref changed);
-        Set(call.CallerNumber, start.CallerNumber, v => call.CallerNumber = v, ref changed);
+        if (call.CallerErasedAt is null)
+        {
+            Set(call.CallerNumber, start.CallerNumber, v => call.CallerNumber = v, ref changed);
+        }
+
         Set(call.AgentNumber, start.AgentNumber, v => call.AgentNumber = v, ref changed);
         Set(call.Route, start.Route, v => call.Route = v, ref changed);
         Set(call.InboundLegUuid, start.InboundLegUuid, v => call.InboundLegUuid = v, ref changed);

@@ -133,7 +133,12 @@ public static class CallStateMachine
                 }
 
                 changed |= Fill(call.TrackingNumber, E164.FromVonage(e.To), v => call.TrackingNumber = v);
-                changed |= Fill(call.CallerNumber, E164.FromVonage(e.From), v => call.CallerNumber = v);
+                if (call.CallerErasedAt is null)
+                {
+                    // An erased caller's late event must not bring the number back.
+                    changed |= Fill(call.CallerNumber, E164.FromVonage(e.From), v => call.CallerNumber = v);
+                }
+
                 changed |= Fill(call.CampaignId, campaignId, v => call.CampaignId = v);
                 break;
             case LegRole.Agent:
@@ -246,6 +251,11 @@ public static class CallStateMachine
     /// </summary>
     public static bool AttachRecording(CallRecord call, VonageEvent recording)
     {
+        if (call.CallerErasedAt is not null)
+        {
+            return false; // the caller's recording was erased: a late webhook does not bring it back
+        }
+
         if (call.RecordingUuid is null || (call.RecordingUuid != recording.RecordingUuid && StartsLater(recording, call)))
         {
             call.RecordingUuid = recording.RecordingUuid;

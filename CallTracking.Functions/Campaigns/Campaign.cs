@@ -57,6 +57,23 @@ public sealed record Campaign
     public DateTimeOffset? CreatedAt { get; init; }
 
     public DateTimeOffset? UpdatedAt { get; init; }
+
+    /// <summary>This campaign's own outgoing callback target (absolute https), besides the global <c>Webhooks__Url</c>.</summary>
+    public string? CallbackUrl { get; init; }
+
+    /// <summary>When set, missed calls are called back (Callbacks/); absent: never.</summary>
+    public CallbackPolicy? Callback { get; init; }
+}
+
+/// <summary>Missed-call callbacks: up to <see cref="Attempts"/> calls, <see cref="IntervalMinutes"/> apart.</summary>
+public sealed record CallbackPolicy
+{
+    public int Attempts { get; init; } = 1;
+
+    public int IntervalMinutes { get; init; } = 15;
+
+    /// <summary>No attempt outside the campaign's business hours (it waits for the next opening).</summary>
+    public bool OnlyWhenOpen { get; init; } = true;
 }
 
 /// <summary>Either an audio file (<c>stream</c>) or text-to-speech (<c>talk</c>).</summary>

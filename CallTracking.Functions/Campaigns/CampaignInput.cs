@@ -37,6 +37,10 @@ public sealed record CampaignInput
 
     public WhenBusyInput? WhenBusy { get; init; }
 
+    public string? CallbackUrl { get; init; }
+
+    public CallbackPolicyInput? Callback { get; init; }
+
     public WhenUnansweredInput? WhenUnanswered { get; init; }
 }
 
@@ -60,6 +64,15 @@ public sealed record WhenBusyInput
     public string? Then { get; init; }
 
     public string? ThenMessage { get; init; }
+}
+
+public sealed record CallbackPolicyInput
+{
+    public int? Attempts { get; init; }
+
+    public int? IntervalMinutes { get; init; }
+
+    public bool? OnlyWhenOpen { get; init; }
 }
 
 public sealed record RecordingNoticeInput

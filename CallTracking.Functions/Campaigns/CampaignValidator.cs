@@ -132,6 +132,8 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         var fallbackNumber = OptionalNumber(input.FallbackNumber, names["fallbackNumber"], errors);
         var impact = Impact(input.Impact, names, errors);
         var whenBusy = Busy(input.WhenBusy, names, errors);
+        var callbackUrl = CampaignCallbackRules.CallbackUrl(input.CallbackUrl, names, errors);
+        var callback = CampaignCallbackRules.Callback(input.Callback, names, errors);
         var whenUnanswered = Unanswered(input.WhenUnanswered, names, errors);
         if (whenBusy is not null && whenUnanswered is not null)
         {
@@ -172,6 +174,8 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
             MonthlySpend = input.MonthlySpend,
             RingTimeoutSeconds = ringTimeout,
             WhenBusy = whenBusy,
+            CallbackUrl = callbackUrl,
+            Callback = callback,
             WhenUnanswered = whenUnanswered,
         };
     }

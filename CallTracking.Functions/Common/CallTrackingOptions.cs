@@ -37,4 +37,11 @@ public sealed class CallTrackingOptions
     /// </summary>
     [Range(5, 10_080)]
     public int StaleCallMinutes { get; set; } = 240;
+
+    /// <summary>
+    /// Days calls, raw events, per-call report rows, deliveries, caller profiles not seen since, and recordings are
+    /// kept (the daily purge, and the Blob lifecycle rule in Azure). Campaign aggregates stay: they hold no personal data.
+    /// </summary>
+    [Range(1, 36_500)]
+    public int RetentionDays { get; set; } = 395;
 }

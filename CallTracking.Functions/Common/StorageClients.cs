@@ -1,6 +1,7 @@
 using Azure.Core;
 using Azure.Data.Tables;
 using Azure.Identity;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,6 +33,7 @@ public static class StorageClients
             sp.GetRequiredService<IOptions<StorageConnectionSettings>>().Value, sp.GetRequiredService<MissingStorageRecovery>()));
         services.AddSingleton(sp => CreateQueueServiceClient(
             sp.GetRequiredService<IOptions<StorageConnectionSettings>>().Value, sp.GetRequiredService<MissingStorageRecovery>()));
+        services.AddSingleton(sp => CreateBlobServiceClient(sp.GetRequiredService<IOptions<StorageConnectionSettings>>().Value));
         return services;
     }
 
@@ -40,6 +42,18 @@ public static class StorageClients
 
     public static QueueServiceClient CreateQueueServiceClient(IConfiguration configuration) =>
         CreateQueueServiceClient(StorageConnectionSettings.From(configuration));
+
+    public static BlobServiceClient CreateBlobServiceClient(IConfiguration configuration) =>
+        CreateBlobServiceClient(StorageConnectionSettings.From(configuration));
+
+    /// <summary>
+    /// Recordings. Identity-based in Azure (<c>AzureWebJobsStorage__blobServiceUri</c>, shared keys are off there);
+    /// the connection string (with Azurite's key) locally.
+    /// </summary>
+    public static BlobServiceClient CreateBlobServiceClient(StorageConnectionSettings connection) =>
+        connection.ConnectionString is { } cs
+            ? new BlobServiceClient(cs)
+            : new BlobServiceClient(connection.RequireUri(StorageConnectionSettings.BlobServiceUriKey), connection.TokenCredential);
 
     /// <param name="recovery">Recreates a missing table on demand; the app's registered client always has it.</param>
     public static TableServiceClient CreateTableServiceClient(StorageConnectionSettings connection, MissingStorageRecovery? recovery = null)

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using Microsoft.Extensions.Logging;
 
@@ -9,13 +10,14 @@ namespace CallTracking.Functions.Common;
 /// only when a request finds one missing (<see cref="MissingStorageRecovery"/>: storage reset, a table deleted).
 /// Live paths never call it. Creation is idempotent, so every instance may run it; concurrent callers share one run.
 /// </summary>
-public sealed class StorageInitializer(TableServiceClient tables, QueueServiceClient queues, ILogger<StorageInitializer> logger)
+public sealed class StorageInitializer(TableServiceClient tables, QueueServiceClient queues, BlobServiceClient blobs, ILogger<StorageInitializer> logger)
 {
     private static readonly string[] Tables =
     [
         StorageNames.CampaignsTable, StorageNames.CallsTable, StorageNames.CallEventsTable,
         StorageNames.CallersTable, StorageNames.DeliveriesTable, StorageNames.CampaignStatsTable,
-        StorageNames.CampaignCallsTable, StorageNames.AgentsTable, StorageNames.HoldCallsTable,
+        StorageNames.CampaignCallsTable, StorageNames.AgentsTable, StorageNames.HoldCallsTable, StorageNames.PrivacyAuditTable,
+        StorageNames.CallbacksTable,
     ];
 
     // The poison queues too: replay reads them before the host has ever poisoned a message.
@@ -24,6 +26,9 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
         StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue,
         StorageNames.CallsWatchdogQueue, StorageNames.PoisonQueue(StorageNames.CallsWatchdogQueue),
         StorageNames.HoldQueueQueue, StorageNames.PoisonQueue(StorageNames.HoldQueueQueue),
+        StorageNames.RecordingsQueue, StorageNames.PoisonQueue(StorageNames.RecordingsQueue),
+        StorageNames.RetentionQueue, StorageNames.PoisonQueue(StorageNames.RetentionQueue),
+        StorageNames.CallbacksQueue, StorageNames.PoisonQueue(StorageNames.CallbacksQueue),
     ];
 
     // True on the async flow of a creation run, so its own requests are never "recovered" into waiting for itself.
@@ -87,7 +92,8 @@ public sealed class StorageInitializer(TableServiceClient tables, QueueServiceCl
         {
             await Task.WhenAll(
                 Tables.Select(t => tables.CreateTableIfNotExistsAsync(t, CancellationToken.None))
-                    .Concat<Task>(Queues.Select(q => queues.GetQueueClient(q).CreateIfNotExistsAsync(cancellationToken: CancellationToken.None))));
+                    .Concat<Task>(Queues.Select(q => queues.GetQueueClient(q).CreateIfNotExistsAsync(cancellationToken: CancellationToken.None)))
+                    .Append(blobs.GetBlobContainerClient(StorageNames.RecordingsContainer).CreateIfNotExistsAsync(cancellationToken: CancellationToken.None)));
             lock (_lock)
             {
                 _completedRuns++;

@@ -34,6 +34,22 @@ public static class StorageNames
 
     /// <summary>Delayed hold-queue checks: a caller's maximum wait, an agent to re-check (HoldQueue/).</summary>
     public const string HoldQueueQueue = "hold-queue";
+    /// <summary>One message (the call id) per call with a recording to copy into Blob Storage.</summary>
+    public const string RecordingsQueue = "recordings";
+
+    /// <summary>The blob container of archived recordings (<c>campaign/yyyy/MM/call.ext</c>).</summary>
+    public const string RecordingsContainer = "recordings";
+
+    /// <summary>The daily retention purge: one self-rescheduling delayed message.</summary>
+    public const string RetentionQueue = "retention";
+
+    /// <summary>Audit of erasures (keyed hash of the number, never the number) and the retention run claim.</summary>
+    public const string PrivacyAuditTable = "PrivacyAudit";
+    /// <summary>Missed-call callback slots, their per-campaign copies and callers' last answered call (Callbacks/).</summary>
+    public const string CallbacksTable = "Callbacks";
+
+    /// <summary>One message per callback attempt; later attempts are delayed with the visibility timeout.</summary>
+    public const string CallbacksQueue = "callbacks";
 
     /// <summary>The connection setting the queue trigger binds to (the Functions default).</summary>
     public const string StorageConnection = "AzureWebJobsStorage";

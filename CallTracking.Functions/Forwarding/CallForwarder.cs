@@ -1,6 +1,8 @@
 using System.Runtime.ExceptionServices;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Common;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Recordings;
 using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -21,6 +23,7 @@ public sealed class CallForwarder(
     DeliveryLedger ledger,
     DeliveryRequeue requeue,
     IOptions<ForwardingOptions> options,
+    IOptions<CallTrackingOptions> appOptions,
     TimeProvider time,
     CallTrackingMetrics metrics,
     ILogger<CallForwarder> logger) : ICallProcessingStage
@@ -52,7 +55,12 @@ public sealed class CallForwarder(
         }
 
         var callId = call.CallId;
-        var forwarded = new ForwardedCall(call, campaign);
+        var forwarded = new ForwardedCall(call, campaign)
+        {
+            PublishedRecordingUrl = call.RecordingUrl is not null && !string.IsNullOrEmpty(appOptions.Value.PublicBaseUrl)
+                ? RecordingLinks.PublishedUrl(appOptions.Value.PublicBaseUrl, call.CallId)
+                : call.RecordingUrl,
+        };
         var plan = await ClaimAsync(forwarded, readLedger: !ledgerIsEmpty, cancellationToken);
         if (plan is null)
         {
@@ -191,7 +199,7 @@ public sealed class CallForwarder(
 
             row ??= new DeliveryRecord { PartitionKey = forwarded.CallId, RowKey = sink.Name };
             row.UpdatedAt = now;
-            if (row.StatusValue != DeliveryStatus.Delivered && sink.SkipReason(forwarded) is { } reason)
+            if (row.StatusValue != DeliveryStatus.Delivered && SkipReason(sink, forwarded) is { } reason)
             {
                 row.Status = nameof(DeliveryStatus.Skipped);
                 row.LastError = reason;
@@ -211,6 +219,12 @@ public sealed class CallForwarder(
 
         return plan;
     }
+
+    /// <summary>A callback attempt (outbound) is no inbound call for analytics or affiliates: only the webhooks get it.</summary>
+    private static string? SkipReason(IDeliverySink sink, ForwardedCall forwarded) =>
+        forwarded.Call.Direction is not null && sink is not (WebhookSink or CampaignWebhookSink)
+            ? "outbound callback attempt"
+            : sink.SkipReason(forwarded);
 
     /// <summary>Delivered without a recording ("" recorded) and the call has one now: one update carrying it.</summary>
     private static bool NeedsRecordingUpdate(IDeliverySink sink, DeliveryRecord row, ProcessedCall call) =>

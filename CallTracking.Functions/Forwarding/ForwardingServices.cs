@@ -15,6 +15,7 @@ public static class ForwardingServices
         AddValidatedOptions<MixpanelOptions>(services, MixpanelOptions.Section);
         AddValidatedOptions<ImpactOptions>(services, ImpactOptions.Section);
         AddValidatedOptions<SegmentOptions>(services, SegmentOptions.Section);
+        AddValidatedOptions<WebhookOptions>(services, WebhookOptions.Section);
 
         // Polly logs every execution attempt at Information (one line per sink request); its retries and failures
         // (Warning and above) still show.
@@ -26,6 +27,7 @@ public static class ForwardingServices
         services.AddSingleton<FailedDeliveryReplayer>();
         services.AddSingleton<DeliveryReport>();
         services.AddTransient<CallForwarder>();
+        services.AddTransient<MixpanelErasure>();
 
         services.AddHttpClient<MixpanelClient>((sp, client) =>
                 client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<MixpanelOptions>>().Value.ApiBaseUrl))
@@ -37,11 +39,20 @@ public static class ForwardingServices
                 client.BaseAddress = SinkSettings.BaseAddress(sp.GetRequiredService<IOptions<SegmentOptions>>().Value.ApiBaseUrl))
             .AddSinkResilience();
 
+        services.AddHttpClient<WebhookSink>()
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false })
+            .AddSinkResilience();
+        services.AddHttpClient<CampaignWebhookSink>()
+            .ConfigurePrimaryHttpMessageHandler(sp => PublicAddressGuard.CreateHandler(sp.GetRequiredService<IOptions<WebhookOptions>>().Value.AllowPrivateNetworks))
+            .AddSinkResilience();
+
         // Transient, like the typed clients they wrap; the order is the ledger's display order only.
         services.AddTransient<IDeliverySink, MixpanelEventSink>();
         services.AddTransient<IDeliverySink, MixpanelPeopleSink>();
         services.AddTransient<IDeliverySink>(sp => sp.GetRequiredService<ImpactSink>());
         services.AddTransient<IDeliverySink>(sp => sp.GetRequiredService<SegmentSink>());
+        services.AddTransient<IDeliverySink>(sp => sp.GetRequiredService<WebhookSink>());
+        services.AddTransient<IDeliverySink>(sp => sp.GetRequiredService<CampaignWebhookSink>());
         return services;
     }
 

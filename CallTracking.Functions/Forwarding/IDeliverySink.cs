@@ -8,6 +8,12 @@ namespace CallTracking.Functions.Forwarding;
 public sealed record ForwardedCall(ProcessedCall Call, Campaign? Campaign)
 {
     public string CallId => Call.CallId;
+
+    /// <summary>
+    /// The recording link sinks publish: our archived copy (<c>/api/calls/{id}/recording</c>) when the app knows its
+    /// public address, since Vonage deletes its own after 30 days; else Vonage's URL.
+    /// </summary>
+    public string? PublishedRecordingUrl { get; init; } = Call.RecordingUrl;
 }
 
 /// <summary>One destination a processed call is forwarded to, with its own row in the delivery ledger.</summary>

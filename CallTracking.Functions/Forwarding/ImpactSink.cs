@@ -81,7 +81,7 @@ public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options)
         Add("CallerPhoneNumberCountry", CallFacts.CallerCountry(call));
         Add("CalledPhoneNumberCountry", call.TrackingNumber is { } called ? E164.RegionOf(called) : null);
         Add("Region", call.CallerRegion);
-        Add("CallRecording", call.RecordingUrl);
+        Add("CallRecording", forwarded.PublishedRecordingUrl);
         return form;
     }
 

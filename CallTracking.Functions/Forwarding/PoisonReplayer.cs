@@ -10,7 +10,7 @@ namespace CallTracking.Functions.Forwarding;
 
 /// <summary>
 /// Moves messages that exhausted their retries from a queue's <c>-poison</c> queue back to the queue (all, or one
-/// call's): <c>calls-completed</c> or <c>calls-watchdog</c>. The processor and the watchdog are idempotent and the
+/// call's): <c>calls-completed</c>, <c>calls-watchdog</c> or <c>recordings</c>. The processor and the watchdog are idempotent and the
 /// delivery ledger remembers what each sink already has, so a replayed call only goes to the sinks that still need it.
 /// </summary>
 public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetrics metrics, ILogger<PoisonReplayer> logger)
@@ -18,8 +18,9 @@ public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetric
     /// <summary>Upper bound per request, so one call of the admin endpoint stays short.</summary>
     public const int MaxMessagesPerReplay = 5000;
 
-    /// <summary>The queues whose poison can be replayed; both carry <c>{"callId": ...}</c> messages.</summary>
-    public static readonly IReadOnlyList<string> ReplayableQueues = [StorageNames.CallsCompletedQueue, StorageNames.CallsWatchdogQueue];
+    /// <summary>The queues whose poison can be replayed; all carry <c>{"callId": ...}</c> messages.</summary>
+    public static readonly IReadOnlyList<string> ReplayableQueues =
+        [StorageNames.CallsCompletedQueue, StorageNames.CallsWatchdogQueue, StorageNames.RecordingsQueue];
 
     private static readonly TimeSpan HoldWhileMoving = TimeSpan.FromSeconds(60);
 

@@ -5,9 +5,9 @@ namespace CallTracking.Functions.Forwarding;
 
 /// <summary>
 /// Sinks switched on without the secret they need. Mixpanel and Segment have one setting each (empty: off), so only
-/// impact.com, switched on by its account SID, can be half configured.
+/// impact.com, switched on by its account SID, and the outgoing webhook, by its URL, can be half configured.
 /// </summary>
-public sealed class SinkSettingsCheck(IOptions<ImpactOptions> impact) : ISettingsCheck
+public sealed class SinkSettingsCheck(IOptions<ImpactOptions> impact, IOptions<WebhookOptions> webhooks) : ISettingsCheck
 {
     public IEnumerable<SettingProblem> Problems()
     {
@@ -15,6 +15,12 @@ public sealed class SinkSettingsCheck(IOptions<ImpactOptions> impact) : ISetting
         {
             yield return new SettingProblem($"{ImpactOptions.Section}:{nameof(ImpactOptions.AuthToken)}",
                 "missing while Impact:AccountSid is set: calls are not sent to impact.com (ledger: not configured) until it is set.");
+        }
+
+        if (webhooks.Value.LacksSecret)
+        {
+            yield return new SettingProblem($"{WebhookOptions.Section}:{nameof(WebhookOptions.Secret)}",
+                "missing while Webhooks:Url is set: no outgoing callback is sent (nothing to sign with) until it is set.");
         }
     }
 }

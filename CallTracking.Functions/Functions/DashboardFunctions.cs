@@ -1,4 +1,5 @@
 using System.Net;
+using Azure.Storage.Blobs;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Reporting;
 using Microsoft.Azure.Functions.Worker;
@@ -10,7 +11,7 @@ namespace CallTracking.Functions.Functions;
 /// The dashboard page and its static assets. They are anonymous on purpose: the page holds no data and asks
 /// for the function key, which it sends with every API call (the APIs themselves require it).
 /// </summary>
-public sealed class DashboardFunctions(DashboardAssets assets)
+public sealed class DashboardFunctions(DashboardAssets assets, BlobServiceClient blobs)
 {
     [Function("Dashboard")]
     public Task<HttpResponseData> Page(
@@ -34,7 +35,9 @@ public sealed class DashboardFunctions(DashboardAssets assets)
         {
             response.Headers.Add("Cache-Control", "no-cache");
             response.Headers.Add("Content-Security-Policy",
-                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
+                "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; " +
+                // The recording player follows our redirect to a short-lived link on the blob endpoint.
+                $"media-src 'self' {blobs.Uri.GetLeftPart(UriPartial.Authority)}");
         }
         else
         {

@@ -77,6 +77,15 @@ public sealed record ProcessedCall
     public decimal EnrichmentCost { get; init; }
 
     public required DateTimeOffset ProcessedAt { get; init; }
+
+    /// <summary>"outbound" for a missed-call callback attempt; null for an inbound call.</summary>
+    public string? Direction { get; init; }
+
+    /// <summary>The callback attempt (1-based) this outbound call is; null for inbound calls.</summary>
+    public int? AttemptNumber { get; init; }
+
+    /// <summary>The missed inbound call this callback attempt returns.</summary>
+    public string? CallbackOf { get; init; }
 }
 
 /// <summary>One leg of the conversation as the event webhook recorded it. Vonage reports some values on one kind of leg only; the others stay null.</summary>

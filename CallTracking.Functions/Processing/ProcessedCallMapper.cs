@@ -127,6 +127,9 @@ public static class ProcessedCallMapper
             EnrichmentProvider = record.EnrichmentProvider,
             EnrichmentCost = ToMoney(record.EnrichmentCost) ?? 0m,
             ProcessedAt = processedAt,
+            Direction = record.Direction,
+            AttemptNumber = record.AttemptNumber,
+            CallbackOf = record.CallbackOf,
         };
 
     /// <summary>From joining the wait list to the transfer that ended it, or to the caller's hang-up.</summary>

@@ -4,6 +4,7 @@ using Azure.Data.Tables;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Recordings;
 using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Reporting;
@@ -165,9 +166,12 @@ public sealed record CallDetail(
     bool FirstTimeCaller,
     int HoldTime = 0)
 {
-    public static CallDetail Of(CallEntry entry, string? campaignName) => new(
+    /// <param name="publicBaseUrl">Where our recording route is published: records point to our copy, not to
+    /// Vonage's URL (it expires after 30 days and needs our JWT).</param>
+    public static CallDetail Of(CallEntry entry, string? campaignName, string? publicBaseUrl = null) => new(
         entry.CallId, entry.CampaignId, campaignName, entry.TrackingNumber, entry.CallerNumber, entry.Outcome,
-        entry.Start, entry.End, entry.DurationSeconds, entry.TalkSeconds, entry.RecordingUrl,
+        entry.Start, entry.End, entry.DurationSeconds, entry.TalkSeconds,
+        entry.RecordingUrl is null ? null : RecordingLinks.PublishedUrl(publicBaseUrl, entry.CallId),
         CallEntry.FromMicros(entry.CarrierCostMicros), CallEntry.FromMicros(entry.EnrichmentCostMicros),
         entry.CallerCountry, entry.CallerCarrier, entry.CallerLineType, entry.FirstTimeCaller, entry.HoldSeconds);
 }
@@ -243,7 +247,7 @@ public sealed class CallRecordsService(
                 break;
             }
 
-            items.Add(CallDetail.Of(entry, names.GetValueOrDefault(entry.CampaignId)));
+            items.Add(CallDetail.Of(entry, names.GetValueOrDefault(entry.CampaignId), options.Value.PublicBaseUrl));
             lastKey = key;
         }
 
@@ -281,7 +285,7 @@ public sealed class CallRecordsService(
             }
 
             position.LastKey = key;
-            yield return CallDetail.Of(entry, names.GetValueOrDefault(entry.CampaignId));
+            yield return CallDetail.Of(entry, names.GetValueOrDefault(entry.CampaignId), options.Value.PublicBaseUrl);
         }
     }
 

@@ -25,7 +25,8 @@ public sealed class CampaignReportWriter(ReportStore store, OptimisticConcurrenc
 
     /// <summary>The processing stage: applies the processed call's entry.</summary>
     public Task RunAsync(CallProcessingContext context, CancellationToken cancellationToken) =>
-        ApplyAsync(CallEntry.From(context.Call), cancellationToken);
+        // Callback attempts (outbound) are not inbound calls: Callbacks/ counts them by attempt number instead.
+        context.Call.Direction is not null ? Task.CompletedTask : ApplyAsync(CallEntry.From(context.Call), cancellationToken);
 
     /// <summary>Applies <paramref name="entry"/>; false when exactly this entry was already applied.</summary>
     public async Task<bool> ApplyAsync(CallEntry entry, CancellationToken cancellationToken)

@@ -1,4 +1,5 @@
 using Azure.Data.Tables;
+using CallTracking.Functions.Callbacks;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 
@@ -9,7 +10,7 @@ namespace CallTracking.Functions.Reporting;
 /// whatever the number of calls. The range is widened to whole UTC hours (<see cref="CampaignStats.From"/> and
 /// <see cref="CampaignStats.To"/> say what was counted); for local dates in whole-hour zones that is the range asked for.
 /// </summary>
-public sealed class CampaignStatsService(ReportStore store, CampaignStore campaigns, TimeProvider time)
+public sealed class CampaignStatsService(ReportStore store, CampaignStore campaigns, TimeProvider time, CallbackStats callbacks)
 {
     private const int Parallelism = 8;
 
@@ -21,7 +22,15 @@ public sealed class CampaignStatsService(ReportStore store, CampaignStore campai
         var campaign = await campaigns.GetAsync(campaignId, cancellationToken)
             ?? throw new ReportNotFoundException("campaign", $"Campaign '{campaignId}' does not exist.");
         var report = await ReadAsync(campaign.Id, range, cancellationToken);
-        return report.ToStats(CampaignSummary.From(campaign), range, MonthlySpend.Prorate(campaign.MonthlySpend, range.From, range.To, range.TimeZone));
+        var stats = report.ToStats(CampaignSummary.From(campaign), range, MonthlySpend.Prorate(campaign.MonthlySpend, range.From, range.To, range.TimeZone));
+        return stats with { Callbacks = await CallbacksAsync(campaign, range, cancellationToken) };
+    }
+
+    /// <summary>Null for a campaign that never had callbacks (no policy, no attempts): the field is about the feature.</summary>
+    private async Task<CallbackSummary?> CallbacksAsync(Campaign campaign, ReportRange range, CancellationToken cancellationToken)
+    {
+        var summary = await callbacks.SummaryAsync(campaign.Id, range.From, range.To, cancellationToken);
+        return campaign.Callback is null && summary.Attempted == 0 ? null : summary;
     }
 
     public async Task<AllCampaignStats> GetAllAsync(ReportRange range, CancellationToken cancellationToken)

@@ -275,6 +275,9 @@ public sealed record CampaignStats
 
     /// <summary>The hold queue: calls that waited, how their wait ended, and how long it was.</summary>
     public HoldStats Hold { get; init; } = HoldStats.None;
+
+    /// <summary>Missed-call callbacks placed in the range (Callbacks/); null in the all-campaigns view.</summary>
+    public Callbacks.CallbackSummary? Callbacks { get; init; }
 }
 
 /// <param name="Held">Calls whose caller waited in the hold queue.</param>

@@ -33,6 +33,9 @@ public class FunctionMetadataTests
         { "CallRecords", "calls", "Function", ["get"] },
         { "CallRecordsCsv", "calls.csv", "Function", ["get"] },
         { "CallDeliveries", "calls/{id}/deliveries", "Function", ["get"] },
+        { "CallRecording", "calls/{id}/recording", "Function", ["get"] },
+        { "ExportCallerData", "callers/{number}/data", "Admin", ["get"] },
+        { "EraseCallerData", "callers/{number}", "Admin", ["delete"] },
         { "PutCampaign", "campaigns/{id}", "Admin", ["put"] },
         { "DeleteCampaign", "campaigns/{id}", "Admin", ["delete"] },
         { "ImportCampaigns", "campaigns/import", "Admin", ["post"] },
@@ -43,6 +46,8 @@ public class FunctionMetadataTests
     [Theory]
     [InlineData("ProcessCompletedCall", "calls-completed")]
     [InlineData("CheckStaleCall", "calls-watchdog")]
+    [InlineData("ArchiveRecording", "recordings")]
+    [InlineData("PurgeExpiredData", "retention")]
     public void Queue_functions_are_triggered_by_their_queue_on_the_storage_connection(string name, string queue)
     {
         var functions = JsonNode.Parse(File.ReadAllText(MetadataPath()))!.AsArray();

@@ -43,7 +43,8 @@ public sealed class ForwardingHarness : IAsyncDisposable
     /// <summary>Resolved per use, as the Functions worker resolves it per invocation.</summary>
     public CallProcessor Processor => Services.GetRequiredService<CallProcessor>();
 
-    public static async Task<ForwardingHarness> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? extra = null)
+    public static async Task<ForwardingHarness> StartAsync(AzuriteFixture azurite, IDictionary<string, string?>? extra = null,
+        Action<IServiceCollection>? configure = null)
     {
         var stub = await HttpStubServer.StartAsync();
         stub.On("POST", MixpanelTrack, StubResponse.Json(200, MixpanelOk))
@@ -67,7 +68,7 @@ public sealed class ForwardingHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        return new ForwardingHarness(stub, TestServices.Create(azurite, settings));
+        return new ForwardingHarness(stub, TestServices.Create(azurite, settings, configure));
     }
 
     public async Task<Campaign> CreateCampaignAsync(bool withImpactIds = true)

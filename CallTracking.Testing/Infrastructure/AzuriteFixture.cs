@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Azure.Data.Tables;
+using Azure.Storage.Blobs;
 using Azure.Storage.Queues;
 using CallTracking.Functions.Common;
 using Microsoft.Extensions.Configuration;
@@ -57,6 +58,8 @@ public class AzuriteFixture : IAsyncLifetime
     public TableServiceClient TableService() => StorageClients.CreateTableServiceClient(Configuration());
 
     public QueueServiceClient QueueService() => StorageClients.CreateQueueServiceClient(Configuration());
+
+    public BlobServiceClient BlobService() => StorageClients.CreateBlobServiceClient(Configuration());
 
     public virtual async Task InitializeAsync()
     {

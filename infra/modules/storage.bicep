@@ -9,6 +9,10 @@ param tags object = {}
 @description('Blob container Flex Consumption deploys the app package to.')
 param deploymentContainerName string
 
+@description('Days archived call recordings (container recordings) are kept; the app purges its tables by the same number.')
+@minValue(1)
+param retentionDays int
+
 resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' = {
   name: name
   location: location
@@ -50,6 +54,47 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-08-01' = {
       name: deploymentContainerName
       properties: {
         publicAccess: 'None'
+      }
+    }
+
+    // Archived call recordings (campaign/yyyy/MM/call.ext), read only through short-lived user-delegation SAS links.
+    resource recordings 'containers' = {
+      name: 'recordings'
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+  }
+
+  // Recordings are deleted by age here, as the app's daily purge deletes the calls they belong to.
+  resource lifecycle 'managementPolicies' = {
+    name: 'default'
+    properties: {
+      policy: {
+        rules: [
+          {
+            name: 'recordings-retention'
+            enabled: true
+            type: 'Lifecycle'
+            definition: {
+              filters: {
+                blobTypes: [
+                  'blockBlob'
+                ]
+                prefixMatch: [
+                  'recordings/'
+                ]
+              }
+              actions: {
+                baseBlob: {
+                  delete: {
+                    daysAfterCreationGreaterThan: retentionDays
+                  }
+                }
+              }
+            }
+          }
+        ]
       }
     }
   }
