@@ -26,11 +26,11 @@ public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
     [InlineData("rejected")]
     public async Task A_failed_connect_goes_to_voicemail_recorded_on_the_same_call_and_counted_as_a_voicemail(string failure)
     {
-        var (tracking, agent) = ("4477009600" + Code(failure), "4477009601" + Code(failure));
+        var (tracking, agent) = ("4477009700" + Code(failure), "4477009701" + Code(failure));
         var id = "unanswered-vm-" + failure;
         await PutCampaignAsync(id, tracking, agent,
             new JsonObject { ["then"] = "voicemail", ["thenMessage"] = "Sorry we missed you. Leave a message after the tone, then press hash." });
-        var call = new CallEvents("CON-U-" + Guid.NewGuid(), tracking, "447700960299", agent);
+        var call = new CallEvents("CON-U-" + Guid.NewGuid(), tracking, "447700970299", agent);
 
         var connect = await AnswerAsync(call);
         var baseUrl = BaseOf(connect);
@@ -71,10 +71,10 @@ public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
     [Fact]
     public async Task A_failed_connect_with_then_message_hears_the_message_and_keeps_the_connect_outcome()
     {
-        var (tracking, agent) = ("447700961001", "447700961101");
+        var (tracking, agent) = ("447700971001", "447700971101");
         await PutCampaignAsync("unanswered-message", tracking, agent,
             new JsonObject { ["then"] = "message", ["thenMessage"] = "Sorry, nobody can take your call. Please call back after nine." });
-        var call = new CallEvents("CON-U-" + Guid.NewGuid(), tracking, "447700961299", agent);
+        var call = new CallEvents("CON-U-" + Guid.NewGuid(), tracking, "447700971299", agent);
         var baseUrl = BaseOf(await AnswerAsync(call));
         await EventsAsync(call.Inbound("answered", 0.2), call.AgentLeg("ringing", 1.5));
 
@@ -92,9 +92,9 @@ public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
     [Fact]
     public async Task Without_the_setting_the_connect_stays_asynchronous_and_a_failed_connect_gets_no_ncco()
     {
-        var (tracking, agent) = ("447700962001", "447700962101");
+        var (tracking, agent) = ("447700972001", "447700972101");
         await PutCampaignAsync("unanswered-absent", tracking, agent, whenUnanswered: null);
-        var call = new CallEvents("CON-U-" + Guid.NewGuid(), tracking, "447700962299", agent);
+        var call = new CallEvents("CON-U-" + Guid.NewGuid(), tracking, "447700972299", agent);
 
         var connect = (await AnswerAsync(call)).Single(x => x?["action"]?.GetValue<string>() == "connect")!;
 
@@ -106,7 +106,7 @@ public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
     [Fact]
     public async Task A_bad_whenUnanswered_is_a_400_naming_the_field_and_nothing_is_saved()
     {
-        var response = await PutCampaignRawAsync("unanswered-bad", "447700963001", "447700963101", new JsonObject { ["then"] = "forward" });
+        var response = await PutCampaignRawAsync("unanswered-bad", "447700973001", "447700973101", new JsonObject { ["then"] = "forward" });
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("whenUnanswered.then", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
