@@ -198,9 +198,10 @@ public sealed class AnswerService
             NccoWriter.WriteRecord(w, urls);
         }
 
-        // With a hold queue, a failed connect asks the event webhook what next (HoldQueue/ puts the caller on hold).
+        // With a hold queue or whenUnanswered, a failed connect asks the event webhook what next (HoldQueue/ puts the
+        // caller on hold, or sends it to voicemail or the closing message).
         NccoWriter.WriteConnect(w, c.TrackingNumber, default, c.AgentNumber, c.RingTimeoutSeconds, urls, c.WhisperCampaignQuery,
-            synchronous: c.Campaign.WhenBusy is not null);
+            synchronous: c.Campaign.WhenBusy is not null || c.Campaign.WhenUnanswered is not null);
         return NccoWriter.Finish(w);
     }
 

@@ -48,6 +48,12 @@ public sealed record Campaign
     /// <summary>When set, a caller who finds the agent busy waits on hold instead (HoldQueue/); absent: ring as before.</summary>
     public WhenBusy? WhenBusy { get; init; }
 
+    /// <summary>
+    /// Without <see cref="WhenBusy"/>: a connect nobody answers ends in the hold queue's voicemail or message
+    /// (the connect is synchronous); absent: the caller hears the failed connect as before.
+    /// </summary>
+    public WhenUnanswered? WhenUnanswered { get; init; }
+
     public DateTimeOffset? CreatedAt { get; init; }
 
     public DateTimeOffset? UpdatedAt { get; init; }
@@ -150,6 +156,15 @@ public sealed record WhenBusy
 
     public int MaxWaitSeconds { get; init; } = 300;
 
+    public WhenBusyThen Then { get; init; } = WhenBusyThen.Voicemail;
+
+    /// <summary>Spoken when <see cref="Then"/> is <see cref="WhenBusyThen.Message"/> (or before the voicemail beep).</summary>
+    public string? ThenMessage { get; init; }
+}
+
+/// <summary>What a caller whose connect is not answered gets (in opening hours, without a hold queue).</summary>
+public sealed record WhenUnanswered
+{
     public WhenBusyThen Then { get; init; } = WhenBusyThen.Voicemail;
 
     /// <summary>Spoken when <see cref="Then"/> is <see cref="WhenBusyThen.Message"/> (or before the voicemail beep).</summary>

@@ -40,6 +40,16 @@ public sealed record CampaignInput
     public string? CallbackUrl { get; init; }
 
     public CallbackPolicyInput? Callback { get; init; }
+
+    public WhenUnansweredInput? WhenUnanswered { get; init; }
+}
+
+public sealed record WhenUnansweredInput
+{
+    /// <summary>voicemail or message.</summary>
+    public string? Then { get; init; }
+
+    public string? ThenMessage { get; init; }
 }
 
 public sealed record WhenBusyInput

@@ -134,6 +134,12 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         var whenBusy = Busy(input.WhenBusy, names, errors);
         var callbackUrl = CampaignCallbackRules.CallbackUrl(input.CallbackUrl, names, errors);
         var callback = CampaignCallbackRules.Callback(input.Callback, names, errors);
+        var whenUnanswered = Unanswered(input.WhenUnanswered, names, errors);
+        if (whenBusy is not null && whenUnanswered is not null)
+        {
+            // With a hold queue an unanswered connect puts the caller on hold; whenBusy.then says what follows.
+            errors.Add(new FieldError(names["whenUnanswered"], "Not allowed with whenBusy (use whenBusy.then)."));
+        }
 
         if (input.MonthlySpend is < 0)
         {
@@ -170,6 +176,7 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
             WhenBusy = whenBusy,
             CallbackUrl = callbackUrl,
             Callback = callback,
+            WhenUnanswered = whenUnanswered,
         };
     }
 
@@ -399,24 +406,7 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
             errors.Add(new FieldError(names["whenBusy.maxWaitSeconds"], $"Must be between {MinMaxWaitSeconds} and {MaxMaxWaitSeconds} seconds."));
         }
 
-        var then = WhenBusyThen.Voicemail;
-        var thenText = input.Then?.Trim();
-        if (!string.IsNullOrEmpty(thenText))
-        {
-            WhenBusyThen? parsed = thenText.ToUpperInvariant() switch
-            {
-                "VOICEMAIL" => WhenBusyThen.Voicemail,
-                "MESSAGE" => WhenBusyThen.Message,
-                _ => null,
-            };
-            if (parsed is null)
-            {
-                errors.Add(new FieldError(names["whenBusy.then"], "Must be voicemail or message."));
-            }
-
-            then = parsed ?? then;
-        }
-
+        var then = Then(input.Then, names["whenBusy.then"], errors);
         if (then == WhenBusyThen.Message && thenMessage is null)
         {
             errors.Add(new FieldError(names["whenBusy.thenMessage"], "Required when then is message."));
@@ -425,6 +415,45 @@ public sealed partial class CampaignValidator(IOptions<CallTrackingOptions> opti
         return string.IsNullOrEmpty(music)
             ? null
             : new WhenBusy { HoldMusicUrl = music, Message = message, MaxWaitSeconds = maxWait, Then = then, ThenMessage = thenMessage };
+    }
+
+    private static WhenUnanswered? Unanswered(WhenUnansweredInput? input, FieldNames names, List<FieldError> errors)
+    {
+        if (input is null)
+        {
+            return null;
+        }
+
+        var thenMessage = OptionalSpeech(input.ThenMessage, names["whenUnanswered.thenMessage"], errors);
+        var then = Then(input.Then, names["whenUnanswered.then"], errors);
+        if (then == WhenBusyThen.Message && thenMessage is null)
+        {
+            errors.Add(new FieldError(names["whenUnanswered.thenMessage"], "Required when then is message."));
+        }
+
+        return new WhenUnanswered { Then = then, ThenMessage = thenMessage };
+    }
+
+    private static WhenBusyThen Then(string? value, string field, List<FieldError> errors)
+    {
+        var text = value?.Trim();
+        if (string.IsNullOrEmpty(text))
+        {
+            return WhenBusyThen.Voicemail;
+        }
+
+        WhenBusyThen? parsed = text.ToUpperInvariant() switch
+        {
+            "VOICEMAIL" => WhenBusyThen.Voicemail,
+            "MESSAGE" => WhenBusyThen.Message,
+            _ => null,
+        };
+        if (parsed is null)
+        {
+            errors.Add(new FieldError(field, "Must be voicemail or message."));
+        }
+
+        return parsed ?? WhenBusyThen.Voicemail;
     }
 
     private static ImpactIds? Impact(ImpactIdsInput? input, FieldNames names, List<FieldError> errors)

@@ -1,16 +1,18 @@
 using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
+using CallTracking.Functions.Processing;
 
 namespace CallTracking.Functions.HoldQueue;
 
 /// <summary>
 /// The hold queue's part in the event and recording webhooks: joins a transferred leg's events to its call, keeps
 /// agent availability from the ledger's agent legs, takes a caller who hangs up off the list, and answers a failed
-/// synchronous connect with the hold NCCO.
+/// synchronous connect with the hold NCCO (or, with <c>whenUnanswered</c>, with voicemail or the closing message).
 /// </summary>
 public sealed class HoldEventHook(
-    HoldQueueService holdQueue, HoldQueueStore store, CampaignDirectory campaigns, CampaignCompiler compiler, CallbackUrlResolver callbackUrls)
+    HoldQueueService holdQueue, HoldQueueStore store, CampaignDirectory campaigns, CampaignCompiler compiler, CallbackUrlResolver callbackUrls,
+    UnansweredConnect unanswered)
     : ICallEventHook, ICallClosedHook
 {
     /// <summary>The original call id, put in the query of the webhooks of a transfer's NCCO.</summary>
@@ -99,9 +101,13 @@ public sealed class HoldEventHook(
     private async Task<byte[]?> HoldAfterFailedConnectAsync(CallRecord call, string agent, string leg, EventContext context,
         CancellationToken cancellationToken)
     {
-        if (call.CampaignId is null || await campaigns.FindByIdAsync(call.CampaignId, cancellationToken) is not { WhenBusy: { } whenBusy } campaign)
+        var campaign = call.CampaignId is null ? null : await campaigns.FindByIdAsync(call.CampaignId, cancellationToken);
+        if (campaign?.WhenBusy is not { } whenBusy)
         {
-            return null;
+            // Only the answer NCCO's own connect (never a forward or fallback) ends in whenUnanswered.
+            return campaign?.WhenUnanswered is { } whenUnanswered && call.Route == CallOutcomeClassifier.ConnectRoute
+                ? await unanswered.AnswerAsync(call, whenUnanswered, callbackUrls.Resolve(context.RequestUrl).BaseUrl, cancellationToken)
+                : null;
         }
 
         // The region of the call is not in this event; the default Voice API host controls calls in any region.

@@ -47,20 +47,27 @@ public static class HoldNcco
         return Parse(NccoWriter.Finish(w));
     }
 
-    public static JsonArray AfterMaxWait(WhenBusy whenBusy, string callbackBase, string callId)
+    public static JsonArray AfterMaxWait(WhenBusy whenBusy, string callbackBase, string callId) =>
+        Parse(Closing(whenBusy.Then, whenBusy.ThenMessage, callbackBase, callId));
+
+    /// <summary>
+    /// The one voicemail mechanism: voicemail (the message, then <c>record</c> with a beep reporting to the call) or
+    /// the closing message. Ends a wait at <c>maxWaitSeconds</c>, and a connect nobody answered (<c>whenUnanswered</c>).
+    /// </summary>
+    public static byte[] Closing(WhenBusyThen then, string? thenMessage, string callbackBase, string callId)
     {
         var w = NccoWriter.Start();
-        if (whenBusy.Then == WhenBusyThen.Voicemail)
+        if (then == WhenBusyThen.Voicemail)
         {
-            NccoWriter.WriteTalk(w, CompiledCampaign.Encode(string.IsNullOrWhiteSpace(whenBusy.ThenMessage) ? DefaultVoicemailMessage : whenBusy.ThenMessage));
+            NccoWriter.WriteTalk(w, CompiledCampaign.Encode(string.IsNullOrWhiteSpace(thenMessage) ? DefaultVoicemailMessage : thenMessage));
             NccoWriter.WriteVoicemailOrRecord(w, Recording(callbackBase, callId), voicemail: true);
         }
         else
         {
-            NccoWriter.WriteTalk(w, CompiledCampaign.Encode(whenBusy.ThenMessage ?? ""));
+            NccoWriter.WriteTalk(w, CompiledCampaign.Encode(thenMessage ?? ""));
         }
 
-        return Parse(NccoWriter.Finish(w));
+        return NccoWriter.Finish(w);
     }
 
     private static JsonEncodedText Event(string callbackBase, string callId) =>

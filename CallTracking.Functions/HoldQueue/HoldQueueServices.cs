@@ -12,6 +12,7 @@ public static class HoldQueueServices
         services.AddSingleton<HoldQueueStore>();
         services.AddSingleton<HoldQueueService>();
         services.AddSingleton<IBusyAgentAnswer, BusyAgentAnswer>();
+        services.AddSingleton<UnansweredConnect>();
         services.AddSingleton<HoldEventHook>();
         services.AddSingleton<ICallEventHook>(sp => sp.GetRequiredService<HoldEventHook>());
         services.AddSingleton<ICallClosedHook>(sp => sp.GetRequiredService<HoldEventHook>());
