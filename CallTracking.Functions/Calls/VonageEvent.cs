@@ -32,6 +32,12 @@ public sealed record VonageEvent
 
     public required string ConversationUuid { get; init; }
 
+    /// <summary>
+    /// The conversation Vonage reported, when <see cref="ConversationUuid"/> was joined to an earlier call (a leg moved
+    /// by a transfer lives in a new conversation); null when the two are the same.
+    /// </summary>
+    public string? LegConversationUuid { get; init; }
+
     /// <summary>The leg id: <c>uuid</c>, or <c>call_uuid</c> on human/machine events.</summary>
     public string? Uuid { get; init; }
 

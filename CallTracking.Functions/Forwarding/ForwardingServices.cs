@@ -66,7 +66,7 @@ public static class ForwardingServices
     /// </summary>
     /// <param name="deduplicates">
     /// False for a sink that does not deduplicate a repeated POST: a request that may have reached it (a timeout, a
-    /// connection lost after sending) is not retried, as it may have been recorded (<see cref="SinkHttp.MayHaveBeenSent"/>).
+    /// connection lost after sending) is not retried, as it may have been recorded (<see cref="HttpFailure.MayHaveBeenSent"/>).
     /// </param>
     private static IHttpClientBuilder AddSinkResilience(this IHttpClientBuilder builder, bool deduplicates = true)
     {
@@ -87,7 +87,7 @@ public static class ForwardingServices
             if (!deduplicates)
             {
                 resilience.Retry.ShouldHandle = args => ValueTask.FromResult(
-                    HttpClientResiliencePredicates.IsTransient(args.Outcome) && !SinkHttp.MayHaveBeenSent(args.Outcome.Exception));
+                    HttpClientResiliencePredicates.IsTransient(args.Outcome) && !HttpFailure.MayHaveBeenSent(args.Outcome.Exception));
             }
 
             resilience.Retry.MaxDelay = TimeSpan.FromSeconds(forwarding.TotalTimeoutSeconds);

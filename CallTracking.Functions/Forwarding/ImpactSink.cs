@@ -21,7 +21,7 @@ public sealed class ImpactSink(HttpClient http, IOptions<ImpactOptions> options)
     /// <summary>
     /// impact.com documents <c>VendorEventId</c> only as "a unique Id ... for the Call and Conversion Event" and
     /// <c>CallSessionId</c> as the vendor's session id; nowhere that a repeat is deduplicated. So a POST that may have
-    /// reached it is never retried blindly (<see cref="SinkHttp.MayHaveBeenSent"/>).
+    /// reached it is never retried blindly (<see cref="HttpFailure.MayHaveBeenSent"/>).
     /// </summary>
     public const bool Deduplicates = false;
 

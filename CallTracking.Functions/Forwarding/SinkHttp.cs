@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using Polly.Timeout;
+using CallTracking.Functions.Common;
 
 namespace CallTracking.Functions.Forwarding;
 
@@ -13,21 +13,6 @@ public static class SinkHttp
     public static bool IsPermanent(HttpStatusCode status) => status is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized
         or HttpStatusCode.Forbidden or HttpStatusCode.NotFound or HttpStatusCode.UnprocessableEntity
         or HttpStatusCode.RequestEntityTooLarge or HttpStatusCode.MethodNotAllowed;
-
-    /// <summary>
-    /// Failures after which the request may have reached the service: a timeout (it may be processing it) or a
-    /// connection lost after connecting. Not: refused connections, DNS and TLS failures, an open circuit.
-    /// </summary>
-    public static bool MayHaveBeenSent(Exception? ex) => ex switch
-    {
-        TimeoutRejectedException or TimeoutException => true,
-        TaskCanceledException { InnerException: TimeoutException } => true,
-        HttpRequestException http => !NeverConnected(http.HttpRequestError),
-        _ => false,
-    };
-
-    private static bool NeverConnected(HttpRequestError error) => error is HttpRequestError.ConnectionError
-        or HttpRequestError.NameResolutionError or HttpRequestError.SecureConnectionError or HttpRequestError.ProxyTunnelError;
 
     /// <param name="inspectSuccess">For 2xx: reads the body (some APIs report errors with 200); null means delivered.</param>
     /// <param name="secrets">Values that must not appear in a recorded error (tokens), replaced by "***".</param>
@@ -59,7 +44,7 @@ public static class SinkHttp
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
-            if (!deduplicated && MayHaveBeenSent(ex))
+            if (!deduplicated && HttpFailure.MayHaveBeenSent(ex))
             {
                 var unknown = $"outcome unknown ({ex.GetType().Name}: {ex.Message}); not re-sent, as this sink does not deduplicate: "
                     + "check it, then re-send with POST /api/ops/replay?call=<id>&sink=<name>&failed=true";

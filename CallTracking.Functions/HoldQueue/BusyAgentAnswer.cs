@@ -18,8 +18,8 @@ public sealed class BusyAgentAnswer(HoldQueueService holdQueue) : IBusyAgentAnsw
             return null;
         }
 
-        await holdQueue.JoinAsync(campaign.Campaign.AgentNumber, campaign.Campaign, request.ConversationUuid, request.Uuid,
-            RegionUrl(request.RegionUrl), urls.BaseUrl, recheck: true, cancellationToken);
+        var leg = new WaitingLeg(request.ConversationUuid, request.Uuid, request.ConversationUuid, RegionUrl(request.RegionUrl));
+        await holdQueue.JoinAsync(campaign.Campaign.AgentNumber, campaign.Campaign, leg, urls.BaseUrl, recheck: true, cancellationToken);
         return HoldNcco.OnHold(campaign, whenBusy, withNotice: true);
     }
 

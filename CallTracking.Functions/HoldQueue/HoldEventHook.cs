@@ -23,7 +23,7 @@ public sealed class HoldEventHook(
         var marked = CallFromQuery(context.RequestUrl.Query);
         if (marked is not null)
         {
-            return marked == e.ConversationUuid ? e : e with { ConversationUuid = marked };
+            return marked == e.ConversationUuid ? e : e with { ConversationUuid = marked, LegConversationUuid = e.ConversationUuid };
         }
 
         // A caller's leg that was transferred lives in a new conversation; its own events do not carry our marker.
@@ -32,7 +32,7 @@ public sealed class HoldEventHook(
             var hold = await store.GetHoldCallAsync(e.Uuid, cancellationToken);
             if (hold is not null && hold.CallId != e.ConversationUuid)
             {
-                return e with { ConversationUuid = hold.CallId };
+                return e with { ConversationUuid = hold.CallId, LegConversationUuid = e.ConversationUuid };
             }
         }
 
@@ -77,7 +77,7 @@ public sealed class HoldEventHook(
 
         await holdQueue.FreeAsync(agent, callId, cancellationToken);
         return IsFailedConnect(e.Status) && !CallStateMachine.IsTerminal(call.InboundStatus) && call.InboundLegUuid is { } leg
-            ? await HoldAfterFailedConnectAsync(call, agent, leg, context, cancellationToken)
+            ? await HoldAfterFailedConnectAsync(call, agent, leg, e.LegConversationUuid ?? e.ConversationUuid, context, cancellationToken)
             : null;
     }
 
@@ -98,8 +98,9 @@ public sealed class HoldEventHook(
     /// <summary>The statuses a synchronous connect reports when nobody answered; the webhook's reply is the next NCCO.</summary>
     public static bool IsFailedConnect(string? status) => status is "busy" or "timeout" or "unanswered" or "rejected" or "failed";
 
-    private async Task<byte[]?> HoldAfterFailedConnectAsync(CallRecord call, string agent, string leg, EventContext context,
-        CancellationToken cancellationToken)
+    /// <param name="legConversation">The conversation the caller's leg is in (the agent leg's, as Vonage reported it).</param>
+    private async Task<byte[]?> HoldAfterFailedConnectAsync(CallRecord call, string agent, string leg, string legConversation,
+        EventContext context, CancellationToken cancellationToken)
     {
         var campaign = call.CampaignId is null ? null : await campaigns.FindByIdAsync(call.CampaignId, cancellationToken);
         if (campaign?.WhenBusy is not { } whenBusy)
@@ -111,8 +112,8 @@ public sealed class HoldEventHook(
         }
 
         // The region of the call is not in this event; the default Voice API host controls calls in any region.
-        await holdQueue.JoinAsync(agent, campaign, call.PartitionKey, leg, regionUrl: null, callbackUrls.Resolve(context.RequestUrl).BaseUrl,
-            recheck: false, cancellationToken);
+        await holdQueue.JoinAsync(agent, campaign, new WaitingLeg(call.PartitionKey, leg, legConversation, RegionUrl: null),
+            callbackUrls.Resolve(context.RequestUrl).BaseUrl, recheck: false, cancellationToken);
         return HoldNcco.OnHold(compiler.Get(campaign), whenBusy, withNotice: false);
     }
 

@@ -57,6 +57,12 @@ public sealed class WaitEntry : ITableEntity
 
     public string? RegionUrl { get; set; }
 
+    /// <summary>
+    /// The conversation the caller's leg was in when it joined: a transfer moves the leg to a new one, which is how a
+    /// transfer whose answer was lost is told apart from one that never happened (<c>GET /v1/calls/{uuid}</c>).
+    /// </summary>
+    public string? LegConversation { get; set; }
+
     /// <summary>The public base URL for the webhooks in the transfer's NCCO.</summary>
     public string CallbackBase { get; set; } = "";
 
@@ -101,6 +107,12 @@ public sealed class HoldCall : ITableEntity
 
     public DateTimeOffset? EndedAt { get; set; }
 }
+
+/// <summary>
+/// A caller's leg joining a wait list: the call it belongs to, the leg a transfer moves, the conversation the leg is in
+/// now, and the call's Voice API region (null: the default host).
+/// </summary>
+public sealed record WaitingLeg(string CallId, string LegUuid, string LegConversation, string? RegionUrl);
 
 /// <summary>A delayed message of the <c>hold-queue</c> queue.</summary>
 /// <param name="Kind"><see cref="Timeout"/> (the caller's maximum wait is over) or <see cref="Dispatch"/> (check the agent).</param>

@@ -36,6 +36,12 @@ public sealed class HoldQueueService(
     /// <summary>A reservation (transfer sent, agent not answered) older than this is void: the transfer's connect is long over.</summary>
     public static readonly TimeSpan ReservationTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>How often a transfer is sent when the leg shows that the previous one did not happen.</summary>
+    public const int MaxTransferSends = 2;
+
+    /// <summary>The pause before reading a leg whose transfer's answer was lost.</summary>
+    public static readonly TimeSpan TransferCheckDelay = TimeSpan.FromSeconds(1);
+
     private readonly QueueClient _queue = queues.GetQueueClient(StorageNames.HoldQueueQueue);
 
     /// <summary>Busy: on a call (not stale, see <see cref="CallTrackingOptions.StaleCallMinutes"/>) or reserved for a transfer.</summary>
@@ -167,39 +173,100 @@ public sealed class HoldQueueService(
         }
 
         await EndHoldAsync(entry.LegUuid, HoldCall.Transferred, HoldCall.Transferred, cancellationToken);
+        var ncco = HoldNcco.ConnectToAgent(compiler.Get(campaign), entry.CallbackBase, entry.CallId);
+        for (var send = 1; ; send++)
+        {
+            try
+            {
+                await voiceApi.TransferAsync(entry.LegUuid, ncco, entry.RegionUrl, cancellationToken);
+                logger.LogInformation("Hold queue: call {CallId} transferred to agent {Agent} after {Seconds:F0}s", entry.CallId,
+                    E164.Mask(entry.PartitionKey), (time.GetUtcNow() - entry.EnqueuedAt).TotalSeconds);
+                return true;
+            }
+            catch (Exception ex) when (HttpFailure.MayHaveBeenSent(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                // The PUT may or may not have reached Vonage (a timeout, a connection lost before the answer). Sending it
+                // again blindly could transfer the caller twice; dropping the caller would leave them on hold for good.
+                // The leg itself says which: a transfer moves it to a new conversation.
+                switch (await CheckTransferAsync(entry, cancellationToken))
+                {
+                    case TransferCheck.Moved:
+                        logger.LogInformation(ex, "Hold queue: call {CallId} transferred to agent {Agent} (confirmed after the answer was lost)",
+                            entry.CallId, E164.Mask(entry.PartitionKey));
+                        return true;
+                    case TransferCheck.Gone:
+                        logger.LogWarning(ex, "Hold queue: call {CallId} hung up during its transfer to agent {Agent}; trying the next caller",
+                            entry.CallId, E164.Mask(entry.PartitionKey));
+                        await EndHoldAsync(entry.LegUuid, HoldCall.TransferFailed, null, cancellationToken);
+                        return false;
+                    case TransferCheck.NotMoved when send < MaxTransferSends:
+                        logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} did not happen; sending it again",
+                            entry.CallId, E164.Mask(entry.PartitionKey));
+                        continue;
+                    default:
+                        // The agent stays reserved for this caller until its agent leg answers or the reservation runs out.
+                        logger.LogError(ex, "Hold queue: transfer of call {CallId} to agent {Agent} failed and its outcome is unknown; the agent stays reserved",
+                            entry.CallId, E164.Mask(entry.PartitionKey));
+                        return true;
+                }
+            }
+            catch (Exception ex) when (ex is VoiceApiException or HttpRequestException)
+            {
+                // Refused (404: the caller hung up meanwhile) or never connected: the next caller must not wait for this one.
+                logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} failed; trying the next caller",
+                    entry.CallId, E164.Mask(entry.PartitionKey));
+                await EndHoldAsync(entry.LegUuid, HoldCall.TransferFailed, null, cancellationToken);
+                return false;
+            }
+        }
+    }
+
+    /// <summary>After a transfer whose answer was lost: where the caller's leg is now.</summary>
+    private async Task<TransferCheck> CheckTransferAsync(WaitEntry entry, CancellationToken cancellationToken)
+    {
+        if (entry.LegConversation is null)
+        {
+            return TransferCheck.Unknown;
+        }
+
         try
         {
-            var ncco = HoldNcco.ConnectToAgent(compiler.Get(campaign), entry.CallbackBase, entry.CallId);
-            await voiceApi.TransferAsync(entry.LegUuid, ncco, entry.RegionUrl, cancellationToken);
-            logger.LogInformation("Hold queue: call {CallId} transferred to agent {Agent} after {Seconds:F0}s", entry.CallId,
-                E164.Mask(entry.PartitionKey), (time.GetUtcNow() - entry.EnqueuedAt).TotalSeconds);
-            return true;
+            // Real time, not the app's clock (tests freeze that): a PUT still in flight lands before the leg is read.
+            await Task.Delay(TransferCheckDelay, cancellationToken);
+            var leg = await voiceApi.GetCallAsync(entry.LegUuid, entry.RegionUrl, cancellationToken);
+            if (leg is null || CallStateMachine.IsTerminal(leg.Status))
+            {
+                return TransferCheck.Gone;
+            }
+
+            return leg.ConversationUuid is null ? TransferCheck.Unknown
+                : leg.ConversationUuid == entry.LegConversation ? TransferCheck.NotMoved
+                : TransferCheck.Moved;
         }
-        catch (Exception ex) when (ex is TaskCanceledException or TimeoutRejectedException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException or TimeoutRejectedException or TaskCanceledException
+                                   && !cancellationToken.IsCancellationRequested)
         {
-            // The PUT may have reached Vonage: moving on could give the agent two callers. The agent stays reserved for
-            // this caller until its agent leg answers or the reservation runs out (the delayed check above).
-            logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} timed out; its outcome is unknown, the agent stays reserved",
-                entry.CallId, E164.Mask(entry.PartitionKey));
-            return true;
+            logger.LogWarning(ex, "Hold queue: could not read the leg of call {CallId} after its transfer failed", entry.CallId);
+            return TransferCheck.Unknown;
         }
-        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException)
-        {
-            // 404: the caller hung up meanwhile. Whatever it was, the next caller must not wait for this one.
-            logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} failed; trying the next caller",
-                entry.CallId, E164.Mask(entry.PartitionKey));
-            await EndHoldAsync(entry.LegUuid, HoldCall.TransferFailed, null, cancellationToken);
-            return false;
-        }
+    }
+
+    private enum TransferCheck
+    {
+        Moved,
+        NotMoved,
+        Gone,
+        Unknown,
     }
 
     /// <summary>
     /// Puts the caller on the agent's wait list (idempotent per caller leg). <paramref name="recheck"/>: the agent
     /// was found busy on answer, so re-check it shortly in case it freed before this caller was on the list.
     /// </summary>
-    public async Task<bool> JoinAsync(string agent, Campaign campaign, string callId, string legUuid, string? regionUrl,
-        string callbackBase, bool recheck, CancellationToken cancellationToken)
+    public async Task<bool> JoinAsync(string agent, Campaign campaign, WaitingLeg leg, string callbackBase, bool recheck,
+        CancellationToken cancellationToken)
     {
+        var (callId, legUuid) = (leg.CallId, leg.LegUuid);
         var now = time.GetUtcNow();
         var firstJoin = false;
         var rowKey = WaitEntry.RowKeyFor(now, legUuid);
@@ -234,7 +301,8 @@ public sealed class HoldQueueService(
             CallId = callId,
             LegUuid = legUuid,
             CampaignId = campaign.Id,
-            RegionUrl = regionUrl,
+            RegionUrl = leg.RegionUrl,
+            LegConversation = leg.LegConversation,
             CallbackBase = callbackBase,
             EnqueuedAt = now,
         }, cancellationToken);

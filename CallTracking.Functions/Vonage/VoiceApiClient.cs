@@ -28,6 +28,28 @@ public sealed class VoiceApiClient(HttpClient http, ApplicationTokenSigner token
     }
 
     /// <summary>
+    /// <c>GET /v1/calls/{uuid}</c>: the leg's status and the conversation it is in now (a transfer moves it to a new
+    /// one); null when Vonage does not know the leg (404).
+    /// </summary>
+    public async Task<CallLeg?> GetCallAsync(string legUuid, string? regionUrl, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(legUuid);
+        var url = new Uri(hosts.VoiceApiBase(regionUrl), "/v1/calls/" + Uri.EscapeDataString(legUuid));
+        try
+        {
+            using var response = await SendAsync(HttpMethod.Get, url, body: null, cancellationToken);
+            var leg = await response.Content.ReadFromJsonAsync<JsonObject>(cancellationToken);
+            return new CallLeg(Text(leg?["status"]), Text(leg?["conversation_uuid"]));
+        }
+        catch (VoiceApiException ex) when (ex.Status == HttpStatusCode.NotFound)
+        {
+            return null;
+        }
+
+        static string? Text(JsonNode? node) => node?.GetValueKind() == JsonValueKind.String ? node.GetValue<string>() : null;
+    }
+
+    /// <summary>
     /// <c>POST /v1/calls</c>: places an outbound call; <paramref name="call"/> is Vonage's body (<c>to</c>, <c>from</c>,
     /// <c>ncco</c> or <c>answer_url</c>, <c>event_url</c>, ...). Returns the new leg's <c>uuid</c> and <c>conversation_uuid</c>.
     /// </summary>
@@ -97,6 +119,9 @@ public sealed class VoiceApiClient(HttpClient http, ApplicationTokenSigner token
 }
 
 public sealed record CreatedCall(string Uuid, string? ConversationUuid);
+
+/// <summary>A leg as <c>GET /v1/calls/{uuid}</c> reports it (either may be missing from the answer).</summary>
+public sealed record CallLeg(string? Status, string? ConversationUuid);
 
 /// <summary>A Voice API request that failed; <see cref="IsPermanent"/> for a 4xx other than 408/429 (retrying will not help).</summary>
 public sealed class VoiceApiException(HttpStatusCode status, string message, bool? permanent = null) : Exception(message)

@@ -41,7 +41,19 @@ public class FunctionsHostFixture : IAsyncLifetime
 
     /// <summary>Everything the host and the worker logged so far.</summary>
     public string Log => string.Join(Environment.NewLine,
-        _log.Entries.Select(e => $"{e.Level} {e.Category}: {e.Message}{(e.Exception is null ? "" : " " + e.Exception.Message)}"));
+        _log.Entries.Select(e => $"{e.Level} {e.Category}: {e.Message}{Describe(e.Exception)}"));
+
+    // The whole chain of messages: "An error occurred while sending the request" alone does not say what failed.
+    private static string Describe(Exception? exception)
+    {
+        var messages = new List<string>();
+        for (var ex = exception; ex is not null; ex = ex.InnerException)
+        {
+            messages.Add($"{ex.GetType().Name}: {ex.Message}");
+        }
+
+        return messages.Count == 0 ? "" : " " + string.Join(" ---> ", messages);
+    }
 
     /// <summary>The Functions project's build output for the configuration the tests were built with.</summary>
     public static string AppDirectory { get; } = RepositoryPaths.Combine("CallTracking.Functions", "bin", BuildConfiguration, "net10.0");

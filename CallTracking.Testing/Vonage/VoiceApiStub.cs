@@ -15,7 +15,18 @@ public sealed class VoiceApiStub : IAsyncDisposable
 {
     private readonly RSA _key = RSA.Create(2048);
 
-    private VoiceApiStub(HttpStubServer server) => Server = server;
+    private VoiceApiStub(HttpStubServer server)
+    {
+        Server = server;
+        Server.Responder = AnswerCallInfo;
+    }
+
+    /// <summary>
+    /// The conversation a leg is in before any transfer, for <c>GET /v1/calls/{uuid}</c>; null: Vonage does not know
+    /// the leg (404). Tests name legs after their calls (<see cref="Calls.CallEvents"/>: <c>in-{conversation}</c>).
+    /// </summary>
+    public Func<string, string?> ConversationOfLeg { get; set; } =
+        leg => leg.StartsWith("in-", StringComparison.Ordinal) ? leg["in-".Length..] : null;
 
     public string ApplicationId { get; } = Guid.NewGuid().ToString();
 
@@ -82,6 +93,26 @@ public sealed class VoiceApiStub : IAsyncDisposable
         {
             throw new InvalidOperationException("The JWT's claims are not this application's or not current.");
         }
+    }
+
+    /// <summary>
+    /// <c>GET /v1/calls/{uuid}</c> as Vonage answers it: the leg is answered, in its first conversation until a
+    /// transfer was carried out (a PUT answered 2xx, even if its answer was then lost), then in a new one per transfer.
+    /// </summary>
+    private StubResponse? AnswerCallInfo(RecordedRequest request)
+    {
+        const string calls = "/v1/calls/";
+        if (request.Method != "GET" || !request.Path.StartsWith(calls, StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var leg = request.Path[calls.Length..];
+        var transfers = Server.Requests.Count(r => r.Method == "PUT" && r.Path == request.Path && r.Response?.Status is >= 200 and < 300);
+        var conversation = transfers == 0 ? ConversationOfLeg(leg) : $"CON-TRANSFERRED-{transfers}-{leg}";
+        return conversation is null
+            ? new StubResponse(404, """{"title":"Not Found"}""")
+            : StubResponse.Json(200, JsonSerializer.Serialize(new { uuid = leg, status = "answered", direction = "inbound", conversation_uuid = conversation }));
     }
 
     public async ValueTask DisposeAsync()
