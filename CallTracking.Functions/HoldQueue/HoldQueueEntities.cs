@@ -101,6 +101,12 @@ public sealed class HoldCall : ITableEntity
     /// <summary>The caller's current <see cref="WaitEntry"/> row key.</summary>
     public string? WaitRowKey { get; set; }
 
+    /// <summary>Where the leg waited (see <see cref="WaitEntry.LegConversation"/>): a leg still there at the maximum wait never left hold.</summary>
+    public string? LegConversation { get; set; }
+
+    /// <summary>The public base URL for the webhooks of the NCCO that ends the wait.</summary>
+    public string? CallbackBase { get; set; }
+
     public string State { get; set; } = Waiting;
 
     public DateTimeOffset EnqueuedAt { get; set; }

@@ -1,3 +1,4 @@
+using Azure;
 using System.Text.Json;
 using Azure.Storage.Queues;
 using CallTracking.Functions.CallFlow;
@@ -285,6 +286,8 @@ public sealed class HoldQueueService(
             hold.CampaignId = campaign.Id;
             hold.State = HoldCall.Waiting;
             hold.WaitRowKey = rowKey;
+            hold.LegConversation = leg.LegConversation;
+            hold.CallbackBase = callbackBase;
             hold.EndedAt = null;
             await store.SaveHoldCallAsync(hold, isNew, ct);
             return Attempt.Done(true);
@@ -345,10 +348,20 @@ public sealed class HoldQueueService(
         }
     }
 
-    /// <summary>The caller's maximum wait is over: if still waiting, transfer to voicemail or the closing message.</summary>
+    /// <summary>
+    /// The caller's maximum wait is over: if still waiting, transfer to voicemail or the closing message. A caller whose
+    /// transfer failed, or whose transfer's outcome stayed unknown, gets the same ending if the leg is still where it
+    /// waited: nobody is left on hold for good.
+    /// </summary>
     public async Task TimeOutAsync(string legUuid, CancellationToken cancellationToken)
     {
         var hold = await store.GetHoldCallAsync(legUuid, cancellationToken);
+        if (hold?.State is HoldCall.Transferred or HoldCall.TransferFailed)
+        {
+            await EndIfStillOnHoldAsync(hold, cancellationToken);
+            return;
+        }
+
         if (hold?.State != HoldCall.Waiting || hold.WaitRowKey is null)
         {
             return;
@@ -356,20 +369,56 @@ public sealed class HoldQueueService(
 
         // Removing the entry is the claim: a transfer that took it first wins, and then there is nothing to do.
         var entry = await store.GetWaitAsync(hold.AgentNumber, hold.WaitRowKey, cancellationToken);
-        var regionUrl = entry?.RegionUrl;
         var callbackBase = entry?.CallbackBase;
         if (callbackBase is null || !await store.TryRemoveWaitAsync(hold.AgentNumber, hold.WaitRowKey, cancellationToken))
         {
             return;
         }
 
+        await EndWaitAsync(hold, entry?.RegionUrl, callbackBase, onlyIfUnchanged: false, cancellationToken);
+    }
+
+    private async Task EndIfStillOnHoldAsync(HoldCall hold, CancellationToken cancellationToken)
+    {
+        if (hold.LegConversation is null || hold.CallbackBase is null)
+        {
+            return;
+        }
+
+        CallLeg? leg;
+        try
+        {
+            leg = await voiceApi.GetCallAsync(hold.PartitionKey, regionUrl: null, cancellationToken);
+        }
+        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException or TimeoutRejectedException)
+        {
+            logger.LogWarning(ex, "Hold queue: could not read the leg of call {CallId} at its maximum wait", hold.CallId);
+            return;
+        }
+
+        if (leg is null || CallStateMachine.IsTerminal(leg.Status) || leg.ConversationUuid != hold.LegConversation)
+        {
+            return; // moved by its transfer, or gone
+        }
+
+        logger.LogWarning("Hold queue: call {CallId} is still on hold at its maximum wait although its transfer was {State}", hold.CallId, hold.State);
+        await EndWaitAsync(hold, regionUrl: null, hold.CallbackBase, onlyIfUnchanged: true, cancellationToken);
+    }
+
+    /// <param name="onlyIfUnchanged">Claim the ending with the hold row's ETag (nothing else took the caller since it was read).</param>
+    private async Task EndWaitAsync(HoldCall hold, string? regionUrl, string callbackBase, bool onlyIfUnchanged, CancellationToken cancellationToken)
+    {
         var campaign = await campaigns.FindByIdAsync(hold.CampaignId, cancellationToken);
         var whenBusy = campaign?.WhenBusy ?? new WhenBusy { HoldMusicUrl = "https://invalid/" };
         var result = whenBusy.Then == WhenBusyThen.Voicemail ? HoldCall.Voicemail : HoldCall.Message;
-        await EndHoldAsync(legUuid, result, result, cancellationToken);
+        if (!await EndHoldAsync(hold.PartitionKey, result, result, cancellationToken, onlyIfUnchanged ? hold.ETag : null))
+        {
+            return;
+        }
+
         try
         {
-            await voiceApi.TransferAsync(legUuid, HoldNcco.AfterMaxWait(whenBusy, callbackBase, hold.CallId), regionUrl, cancellationToken);
+            await voiceApi.TransferAsync(hold.PartitionKey, HoldNcco.AfterMaxWait(whenBusy, callbackBase, hold.CallId), regionUrl, cancellationToken);
             logger.LogInformation("Hold queue: call {CallId} waited the maximum; sent to {Result}", hold.CallId, result);
         }
         catch (VoiceApiException ex)
@@ -379,14 +428,16 @@ public sealed class HoldQueueService(
         }
     }
 
-    private async Task EndHoldAsync(string legUuid, string state, string? callResult, CancellationToken cancellationToken)
+    /// <param name="onlyIfETag">When set, the hold row must still be this version; false when it is not (or is gone).</param>
+    private async Task<bool> EndHoldAsync(string legUuid, string state, string? callResult, CancellationToken cancellationToken,
+        ETag? onlyIfETag = null)
     {
         var now = time.GetUtcNow();
         string? callId = null;
         await concurrency.RunAsync($"Hold call {legUuid}", async ct =>
         {
             var hold = await store.GetHoldCallAsync(legUuid, ct);
-            if (hold is null)
+            if (hold is null || (onlyIfETag is { } etag && hold.ETag != etag))
             {
                 return Attempt.Done(false);
             }
@@ -398,9 +449,14 @@ public sealed class HoldQueueService(
             return Attempt.Done(true);
         }, cancellationToken);
 
-        if (callId is null || (callResult is null && state != HoldCall.Abandoned))
+        if (callId is null)
         {
-            return;
+            return false;
+        }
+
+        if (callResult is null && state != HoldCall.Abandoned)
+        {
+            return true;
         }
 
         await calls.UpdateAsync(callId, call =>
@@ -416,6 +472,7 @@ public sealed class HoldQueueService(
 
             return true;
         }, cancellationToken);
+        return true;
     }
 
     private async Task TrySendAsync(HoldQueueMessage message, TimeSpan delay, CancellationToken cancellationToken)

@@ -126,6 +126,27 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
     }
 
     [Fact]
+    public async Task A_caller_whose_transfer_was_refused_is_not_left_on_hold_the_maximum_wait_still_ends_in_voicemail()
+    {
+        var (tracking, agent) = ("447700980003", "447700980103");
+        await PutCampaignAsync("hold-refused", tracking, agent, maxWaitSeconds: 10);
+        var a = new CallEvents("CON-A-" + Guid.NewGuid(), tracking, "447700980203", agent);
+        await AnswerAsync(a);
+        await EventsAsync(a.Inbound("answered", 0.2), a.AgentLeg("answered", 5));
+        var b = new CallEvents("CON-B-" + Guid.NewGuid(), tracking, "447700980204", agent);
+        Assert.DoesNotContain(await AnswerAsync(b), x => ActionOf(x) == "connect");
+        host.VoiceApi.Server.On("PUT", "/v1/calls/" + b.InboundUuid, new StubResponse(500, """{"title":"Internal Error"}"""), new StubResponse(204));
+
+        await EventAsync(a.AgentLeg("completed", 6)); // the transfer is refused; B's leg stays where it waited
+
+        await WaitUntilAsync(() => Task.FromResult(TransfersOf(b.InboundUuid).Count == 2), TimeSpan.FromSeconds(90));
+        var ending = TransfersOf(b.InboundUuid)[1].Json().GetProperty("destination").GetProperty("ncco").EnumerateArray();
+        Assert.Contains(ending, x => x.GetProperty("action").GetString() == "record");
+        Assert.Equal("voicemail", (await CallAsync(b.ConversationUuid)).HoldResult);
+        Assert.Single(host.VoiceApi.Server.RequestsTo("/v1/calls/" + b.InboundUuid, "GET"));
+    }
+
+    [Fact]
     public async Task A_failed_synchronous_connect_is_answered_with_the_hold_ncco_and_the_caller_waits_for_the_agent()
     {
         var (tracking, agent) = ("447700950001", "447700950101");
