@@ -1,5 +1,5 @@
-using Azure;
 using System.Text.Json;
+using Azure;
 using Azure.Storage.Queues;
 using CallTracking.Functions.CallFlow;
 using CallTracking.Functions.Calls;
