@@ -8,6 +8,7 @@ using CallTracking.Functions.Common;
 using CallTracking.Functions.Vonage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
 using Polly.Timeout;
 
 namespace CallTracking.Functions.HoldQueue;
@@ -39,6 +40,9 @@ public sealed class HoldQueueService(
 
     /// <summary>How often a transfer is sent when the leg shows that the previous one did not happen.</summary>
     public const int MaxTransferSends = 2;
+
+    /// <summary>When an agent is tried again after a transfer that could not be sent (the circuit's break lasts 5 s).</summary>
+    public static readonly TimeSpan UnsentRetryDelay = TimeSpan.FromSeconds(5);
 
     /// <summary>The pause before reading a leg whose transfer's answer was lost.</summary>
     public static readonly TimeSpan TransferCheckDelay = TimeSpan.FromSeconds(1);
@@ -211,15 +215,73 @@ public sealed class HoldQueueService(
                         return true;
                 }
             }
+            catch (Exception ex) when (NeverSent(ex) && !cancellationToken.IsCancellationRequested)
+            {
+                // Vonage never saw it (connection refused after the client's retries, an open circuit): the caller keeps
+                // their place and the agent is tried again shortly, instead of losing the caller or every caller behind.
+                logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} could not be sent; the caller keeps their place, retry in {Seconds}s",
+                    entry.CallId, E164.Mask(entry.PartitionKey), UnsentRetryDelay.TotalSeconds);
+                await RequeueAsync(entry, cancellationToken);
+                return true;
+            }
             catch (Exception ex) when (ex is VoiceApiException or HttpRequestException)
             {
-                // Refused (404: the caller hung up meanwhile) or never connected: the next caller must not wait for this one.
+                // Refused (404: the caller hung up meanwhile): the next caller must not wait for this one.
                 logger.LogWarning(ex, "Hold queue: transfer of call {CallId} to agent {Agent} failed; trying the next caller",
                     entry.CallId, E164.Mask(entry.PartitionKey));
                 await EndHoldAsync(entry.LegUuid, HoldCall.TransferFailed, null, cancellationToken);
                 return false;
             }
         }
+    }
+
+    private static bool NeverSent(Exception ex) => ex is BrokenCircuitException || (ex is HttpRequestException && !HttpFailure.MayHaveBeenSent(ex));
+
+    /// <summary>Undoes a take whose transfer was never sent: the entry returns with its row key (its place), then the agent is released.</summary>
+    private async Task RequeueAsync(WaitEntry entry, CancellationToken cancellationToken)
+    {
+        entry.ETag = default;
+        await store.AddWaitAsync(entry, cancellationToken);
+        await concurrency.RunAsync($"Hold call {entry.LegUuid}", async ct =>
+        {
+            var hold = await store.GetHoldCallAsync(entry.LegUuid, ct);
+            if (hold?.State != HoldCall.Transferred)
+            {
+                return Attempt.Done(false);
+            }
+
+            hold.State = HoldCall.Waiting;
+            hold.WaitRowKey = entry.RowKey;
+            hold.EndedAt = null;
+            await store.SaveHoldCallAsync(hold, false, ct);
+            return Attempt.Done(true);
+        }, cancellationToken);
+        await calls.UpdateAsync(entry.CallId, call =>
+        {
+            if (call.HoldResult != HoldCall.Transferred)
+            {
+                return false;
+            }
+
+            call.HoldResult = null;
+            call.HoldEndedAt = null;
+            return true;
+        }, cancellationToken);
+        await concurrency.RunAsync($"Agent {E164.Mask(entry.PartitionKey)}", async ct =>
+        {
+            var state = await store.GetAgentAsync(entry.PartitionKey, ct);
+            if (state?.BusyCall != entry.CallId || !state.Reserved)
+            {
+                return Attempt.Done(false);
+            }
+
+            state.BusyCall = null;
+            state.BusySince = null;
+            state.Reserved = false;
+            await store.SaveAgentAsync(state, false, ct);
+            return Attempt.Done(true);
+        }, cancellationToken);
+        await TrySendAsync(new HoldQueueMessage(HoldQueueMessage.Dispatch, AgentNumber: entry.PartitionKey), UnsentRetryDelay, cancellationToken);
     }
 
     /// <summary>After a transfer whose answer was lost: where the caller's leg is now.</summary>

@@ -25,6 +25,11 @@ public static class VoiceApiServices
                 resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
                 resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(30);
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(30);
+                // Only call control trips the breaker: recording downloads that fail (a host out of reach, a huge file
+                // timing out) must not stop the transfers of callers on hold.
+                resilience.CircuitBreaker.ShouldHandle = args => args.Context.GetRequestMessage()?.Method == HttpMethod.Get
+                    ? ValueTask.FromResult(false)
+                    : ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome));
                 // A transfer or a new call that timed out may have happened: retrying it blindly could transfer a
                 // caller twice or ring an agent twice. Retry only what surely did not reach Vonage's logic:
                 // a refused connection, a 429 or a 503.

@@ -57,10 +57,8 @@ public sealed class HoldQueueHostCollection : ICollectionFixture<HoldQueueHostFi
 /// across campaigns sharing agents. Each test uses its own numbers, so tests do not see each other's agents.
 /// </summary>
 [Collection(HoldQueueHostCollection.Name)]
-public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
+public class HoldQueueEndToEndTests(HoldQueueHostFixture host) : HoldQueueScenario(host, host.VoiceApi)
 {
-    private const string HoldMusic = "https://example.com/hold.mp3";
-
     [Fact]
     public async Task Busy_agent_puts_the_next_caller_on_hold_and_frees_to_exactly_one_transfer_despite_duplicates_and_reordering()
     {
@@ -85,7 +83,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         await EventsAsync(a.AgentLeg("answered", 5), completed);
 
         var transfer = await SingleTransferAsync(b.InboundUuid);
-        host.VoiceApi.AssertSignedByApplication(transfer);
+        VoiceApi.AssertSignedByApplication(transfer);
         var body = transfer.Json();
         Assert.Equal("transfer", body.GetProperty("action").GetString());
         var agentConnect = body.GetProperty("destination").GetProperty("ncco").EnumerateArray()
@@ -111,7 +109,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         await EventsAsync(a.Inbound("answered", 0.2), a.AgentLeg("answered", 5));
         var b = new CallEvents("CON-B-" + Guid.NewGuid(), tracking, "447700980202", agent);
         Assert.DoesNotContain(await AnswerAsync(b), x => ActionOf(x) == "connect");
-        host.VoiceApi.Server.On("PUT", "/v1/calls/" + b.InboundUuid, StubResponse.Dropped(carriedOut), new StubResponse(204));
+        VoiceApi.Server.On("PUT", "/v1/calls/" + b.InboundUuid, StubResponse.Dropped(carriedOut), new StubResponse(204));
 
         await EventAsync(a.AgentLeg("completed", 60));
 
@@ -121,8 +119,8 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         var sent = TransfersOf(b.InboundUuid);
         Assert.Equal(puts, sent.Count);
         Assert.Single(sent, r => r.Response?.Status is >= 200 and < 300); // carried out once
-        var check = Assert.Single(host.VoiceApi.Server.RequestsTo("/v1/calls/" + b.InboundUuid, "GET"));
-        host.VoiceApi.AssertSignedByApplication(check);
+        var check = Assert.Single(VoiceApi.Server.RequestsTo("/v1/calls/" + b.InboundUuid, "GET"));
+        VoiceApi.AssertSignedByApplication(check);
     }
 
     [Fact]
@@ -135,7 +133,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         await EventsAsync(a.Inbound("answered", 0.2), a.AgentLeg("answered", 5));
         var b = new CallEvents("CON-B-" + Guid.NewGuid(), tracking, "447700980204", agent);
         Assert.DoesNotContain(await AnswerAsync(b), x => ActionOf(x) == "connect");
-        host.VoiceApi.Server.On("PUT", "/v1/calls/" + b.InboundUuid, new StubResponse(500, """{"title":"Internal Error"}"""), new StubResponse(204));
+        VoiceApi.Server.On("PUT", "/v1/calls/" + b.InboundUuid, new StubResponse(500, """{"title":"Internal Error"}"""), new StubResponse(204));
 
         await EventAsync(a.AgentLeg("completed", 6)); // the transfer is refused; B's leg stays where it waited
 
@@ -143,7 +141,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         var ending = TransfersOf(b.InboundUuid)[1].Json().GetProperty("destination").GetProperty("ncco").EnumerateArray();
         Assert.Contains(ending, x => x.GetProperty("action").GetString() == "record");
         Assert.Equal("voicemail", (await CallAsync(b.ConversationUuid)).HoldResult);
-        Assert.Single(host.VoiceApi.Server.RequestsTo("/v1/calls/" + b.InboundUuid, "GET"));
+        Assert.Single(VoiceApi.Server.RequestsTo("/v1/calls/" + b.InboundUuid, "GET"));
     }
 
     [Fact]
@@ -210,7 +208,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         await EventsAsync(b.Inbound("answered", 0.2));
 
         var transfer = await SingleTransferAsync(b.InboundUuid, TimeSpan.FromSeconds(90));
-        host.VoiceApi.AssertSignedByApplication(transfer);
+        VoiceApi.AssertSignedByApplication(transfer);
         var ncco = transfer.Json().GetProperty("destination").GetProperty("ncco").EnumerateArray().ToList();
         var record = ncco.Single(x => x.GetProperty("action").GetString() == "record");
         Assert.True(record.GetProperty("beepStart").GetBoolean());
@@ -237,7 +235,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         Assert.Equal("voicemail", call.HoldResult);
         Assert.NotNull(call.RecordingUrl);
         Assert.Equal("completed", call.InboundStatus);
-        Assert.False((await host.Tables.GetTableClient(StorageNames.CallsTable)
+        Assert.False((await Host.Tables.GetTableClient(StorageNames.CallsTable)
             .GetEntityIfExistsAsync<CallRecord>(moved, CallRecord.RowKeyValue)).HasValue);
     }
 
@@ -285,10 +283,20 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         Assert.Equal(moved.AgentUuid, firstCall.AgentLegUuid);
         Assert.Equal("completed", firstCall.AgentStatus);
     }
+}
 
-    private static string? ActionOf(JsonNode? action) => action?["action"]?.GetValue<string>();
+/// <summary>Plays Vonage for the hold-queue tests: campaigns, answers, signed events, and what the stub Voice API received.</summary>
+public abstract class HoldQueueScenario(FunctionsHostFixture host, VoiceApiStub voiceApi)
+{
+    protected const string HoldMusic = "https://example.com/hold.mp3";
 
-    private async Task PutCampaignAsync(string id, string tracking, string agent, int maxWaitSeconds)
+    protected FunctionsHostFixture Host { get; } = host;
+
+    protected VoiceApiStub VoiceApi { get; } = voiceApi;
+
+    protected static string? ActionOf(JsonNode? action) => action?["action"]?.GetValue<string>();
+
+    protected async Task PutCampaignAsync(string id, string tracking, string agent, int maxWaitSeconds)
     {
         var campaign = new JsonObject
         {
@@ -305,21 +313,21 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
             },
         };
         using var request = new HttpRequestMessage(HttpMethod.Put, "api/campaigns/" + id) { Content = JsonBody.From(campaign) };
-        var response = await host.Client.SendAsync(request);
+        var response = await Host.Client.SendAsync(request);
         Assert.True(response.IsSuccessStatusCode, $"campaign {id}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    private async Task<JsonArray> AnswerAsync(CallEvents call)
+    protected async Task<JsonArray> AnswerAsync(CallEvents call)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get,
             $"api/answer?to={call.TrackingNumber}&from={call.Caller}&uuid={call.InboundUuid}&conversation_uuid={call.ConversationUuid}");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VonageTokens.Hs256(VonageTokens.Claims([])));
-        var response = await host.Client.SendAsync(request);
+        var response = await Host.Client.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
     }
 
-    private async Task EventsAsync(params string[] events)
+    protected async Task EventsAsync(params string[] events)
     {
         foreach (var e in events)
         {
@@ -327,7 +335,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         }
     }
 
-    private async Task EventsAtAsync(string query, params string[] events)
+    protected async Task EventsAtAsync(string query, params string[] events)
     {
         foreach (var e in events)
         {
@@ -336,43 +344,43 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host)
         }
     }
 
-    private async Task EventAsync(string json)
+    protected async Task EventAsync(string json)
     {
         var response = await SignedAsync("api/event", json);
         Assert.True(response.IsSuccessStatusCode, $"event: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    private async Task<HttpResponseMessage> SignedAsync(string path, string json)
+    protected async Task<HttpResponseMessage> SignedAsync(string path, string json)
     {
         var body = Encoding.UTF8.GetBytes(json);
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VonageTokens.Hs256(VonageTokens.Claims(body)));
-        return await host.Client.SendAsync(request);
+        return await Host.Client.SendAsync(request);
     }
 
-    private List<RecordedRequest> TransfersOf(string leg) => host.VoiceApi.Server.RequestsTo("/v1/calls/" + leg, "PUT").ToList();
+    protected List<RecordedRequest> TransfersOf(string leg) => VoiceApi.Server.RequestsTo("/v1/calls/" + leg, "PUT").ToList();
 
-    private async Task<RecordedRequest> SingleTransferAsync(string leg, TimeSpan? within = null)
+    protected async Task<RecordedRequest> SingleTransferAsync(string leg, TimeSpan? within = null)
     {
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
         while (TransfersOf(leg).Count == 0)
         {
-            Assert.True(DateTime.UtcNow < deadline, $"no transfer of {leg}; host log:\n{host.Log}");
+            Assert.True(DateTime.UtcNow < deadline, $"no transfer of {leg}; host log:\n{Host.Log}");
             await Task.Delay(200);
         }
 
         return Assert.Single(TransfersOf(leg));
     }
 
-    private async Task<CallRecord> CallAsync(string callId)
+    protected async Task<CallRecord> CallAsync(string callId)
     {
-        var row = await host.Tables.GetTableClient(StorageNames.CallsTable).GetEntityIfExistsAsync<CallRecord>(callId, CallRecord.RowKeyValue);
+        var row = await Host.Tables.GetTableClient(StorageNames.CallsTable).GetEntityIfExistsAsync<CallRecord>(callId, CallRecord.RowKeyValue);
         Assert.True(row.HasValue, $"no call {callId}");
         return row.Value!;
     }
 
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? within = null)
+    protected static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan? within = null)
     {
         var deadline = DateTime.UtcNow + (within ?? TimeSpan.FromSeconds(60));
         while (!await condition())
