@@ -18,6 +18,10 @@ public static class SimulatorRun
     public static async Task<SimulationSummary> RunAsync(SimulatorArguments arguments, HttpClient http, CancellationToken cancellationToken)
     {
         var campaigns = await CampaignSource.LoadAsync(arguments.Campaigns, http, arguments.FunctionKey, cancellationToken);
+        // With a hold share, the whenBusy campaigns get only the hold scenario; the others the usual mix.
+        var holdCalls = (int)Math.Round(arguments.Calls * arguments.HoldShare, MidpointRounding.AwayFromZero);
+        var holdCampaigns = campaigns.Where(c => c.WhenBusy is not null).ToList();
+        var mixCampaigns = holdCalls > 0 && holdCampaigns.Count < campaigns.Count ? campaigns.Where(c => c.WhenBusy is null).ToList() : campaigns;
         var calls = new ScenarioGenerator(new GeneratorOptions
         {
             Seed = arguments.Seed,
@@ -26,7 +30,7 @@ public static class SimulatorRun
             CallsPerSecond = arguments.EventRate is { } eventRate ? eventRate / 9 : arguments.Rate,
             Epoch = DateTimeOffset.UtcNow,
             RecordingBaseUrl = arguments.RecordingBaseUrl,
-        }).Generate(campaigns, arguments.Calls);
+        }).Generate(mixCampaigns, Math.Max(0, arguments.Calls - holdCalls));
 
         var signer = new VonageRequestSigner(arguments.SignatureSecret, arguments.ApiKey, arguments.ApplicationId);
         var sender = new VonageSender(http, signer, new SenderOptions
@@ -35,7 +39,15 @@ public static class SimulatorRun
             MaxConcurrentCalls = arguments.Concurrency,
             OpenLoopRequestsPerSecond = arguments.EventRate,
         });
+        await using var voiceApi = holdCalls > 0 ? SimVoiceApi.Start(arguments.VoiceApiPort) : null;
+        if (voiceApi is not null)
+        {
+            await Console.Error.WriteLineAsync($"Voice API for hold transfers at {voiceApi.BaseUrl} (the app's Vonage__VoiceApiBaseUrl must point here).");
+        }
+
         var report = await sender.RunAsync(calls, cancellationToken);
-        return SimulationSummary.From(arguments.Seed, report);
+        var hold = voiceApi is null ? null
+            : await new HoldPlayer(http, signer, voiceApi).RunAsync(holdCampaigns, holdCalls, arguments.Seed, cancellationToken);
+        return SimulationSummary.From(arguments.Seed, report, hold);
     }
 }
