@@ -43,17 +43,6 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         new() { Id = "soak-web", TrackingNumber = "+14155550142", AgentNumber = "+14155550143", RecordCalls = true },
     ];
 
-    /// <summary>Two campaigns sharing one agent with a hold queue, played by the simulator's hold option after the mix.</summary>
-    private static readonly SimCampaign[] HoldCampaigns =
-    [
-        new() { Id = "soak-hold-a", TrackingNumber = "+442079460111", AgentNumber = "+447700900650", WhenBusy = HoldQueue() },
-        new() { Id = "soak-hold-b", TrackingNumber = "+442079460112", AgentNumber = "+447700900650", WhenBusy = HoldQueue() },
-    ];
-
-    private const int HoldCalls = 12;
-
-    private static JsonObject HoldQueue() => new() { ["holdMusicUrl"] = "https://example.com/hold.mp3", ["maxWaitSeconds"] = 3600 };
-
     /// <summary>Campaigns with impact ids report to impact.com; the others must not.</summary>
     private static readonly HashSet<string> ImpactCampaigns = ["soak-radio", "soak-web"];
 
@@ -97,12 +86,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         var report = await sender.RunAsync(calls);
         restart.TrySetResult();
         await restarted;
-        // The busy agent: one call occupies it, the others wait on hold (the answer NCCO must not connect), a quarter
-        // hang up, and every transfer the app PUTs to the simulator's Voice API is played in a new conversation.
-        var hold = await new HoldPlayer(http, signer, host.VoiceApi).RunAsync(HoldCampaigns, HoldCalls, Seed);
-        var summary = SimulationSummary.From(Seed, report, hold);
-        Assert.True(summary.Hold is { Clean: true, Transfers: > 0 },
-            "each waiting caller transferred exactly once, none after hanging up, none left waiting, no connect while busy: " + JsonSerializer.Serialize(summary.Hold));
+        var summary = SimulationSummary.From(Seed, report);
         Assert.True(summary.FailedRequests == 0, "every webhook was accepted in the end:\n" + string.Join("\n", summary.SampleErrors ?? []));
         Assert.Equal(0, summary.DroppedCalls);
 
@@ -141,7 +125,6 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
 
         // 5. The reports agree with what was sent.
         await AssertStatsAsync(summary, ledger);
-        await AssertHoldStatsAsync(summary.Hold!);
 
         // 6. Nothing left behind in any queue.
         var census = await StorageCensus.TakeAsync(host.Tables, host.Queues);
@@ -167,7 +150,6 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ["whispers"] = summary.Whispers,
             ["webhookRequests"] = summary.Requests,
             ["webhookRetries"] = summary.Retries,
-            ["hold"] = summary.Hold,
             ["outcomes"] = summary.Outcomes.ToDictionary(o => JsonNamingPolicy.CamelCase.ConvertName(o.Key.ToString()), o => o.Value),
             ["faultPeriodsInjected"] = faults.PhasesStarted.ToDictionary(p => p.Key, p => p.Value),
             ["faultyResponsesServed"] = served,
@@ -189,7 +171,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
 
     private async Task CreateCampaignsAsync()
     {
-        foreach (var campaign in Campaigns.Concat(HoldCampaigns))
+        foreach (var campaign in Campaigns)
         {
             var body = new JsonObject
             {
@@ -202,11 +184,6 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
                 ["ringTimeoutSeconds"] = campaign.RingTimeoutSeconds,
                 ["recordingNotice"] = new JsonObject { ["text"] = "This call may be recorded." },
             };
-            if (campaign.WhenBusy is not null)
-            {
-                body["whenBusy"] = campaign.WhenBusy.DeepClone();
-            }
-
             if (ImpactCampaigns.Contains(campaign.Id))
             {
                 body["impact"] = new JsonObject { ["campaignId"] = 1001, ["mediaId"] = 2002, ["actionTrackerId"] = 3003 };
@@ -476,26 +453,6 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             Assert.True(Math.Abs(campaign.CarrierCost - (decimal)stats["carrierCost"]!) <= roundingAllowance,
                 $"{campaign.CampaignId}: simulated cost {campaign.CarrierCost}, stats {stats["carrierCost"]} (per-call rounding allows {roundingAllowance})");
             Assert.Equal(campaign.WithheldCalls, (int)stats["withheldCallers"]!);
-        }
-    }
-
-    /// <summary>Each hold campaign's stats: its calls, and a <c>hold</c> block equal to what the simulator played.</summary>
-    private async Task AssertHoldStatsAsync(HoldSummary hold)
-    {
-        var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
-        Assert.Equal(HoldCampaigns.Select(c => c.Id).Order(), hold.Campaigns.Select(c => c.CampaignId).Order());
-        foreach (var campaign in hold.Campaigns)
-        {
-            var response = await host.Client.GetAsync(new Uri($"api/campaigns/{campaign.CampaignId}/stats?from={from}&to={to}", UriKind.Relative));
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.True(response.IsSuccessStatusCode, $"stats {campaign.CampaignId}: {(int)response.StatusCode} {text}");
-            var stats = JsonNode.Parse(text)!;
-            Assert.Equal(campaign.Calls, (int)stats["calls"]!);
-            Assert.Equal(campaign.Held, (int)stats["hold"]!["held"]!);
-            Assert.Equal(campaign.AnsweredAfterHold, (int)stats["hold"]!["answeredAfterHold"]!);
-            Assert.Equal(campaign.AbandonedOnHold, (int)stats["hold"]!["abandonedOnHold"]!);
-            Assert.Equal(0, (int)stats["hold"]!["voicemail"]!);
         }
     }
 
