@@ -10,6 +10,11 @@ public sealed class CallbackStore(TableServiceClient tableService)
 {
     private readonly TableClient _table = tableService.GetTableClient(StorageNames.CallbacksTable);
 
+    /// <summary>The callers' "answered" markers last set before <paramref name="cutoff"/> (retention: they hold the number).</summary>
+    public static string AnsweredMarkersBefore(DateTimeOffset cutoff) =>
+        TableClient.CreateQueryFilter(
+            $"PartitionKey ge {CallbackSlot.AnsweredPartition("")} and PartitionKey lt {"answered}"} and LastAnsweredAt lt {cutoff}");
+
     /// <summary>Inserts the slot: true for the one caller that wins it, false when it already exists.</summary>
     public async Task<bool> TryClaimAsync(CallbackSlot slot, CancellationToken cancellationToken)
     {

@@ -67,7 +67,7 @@ public static class CallEventParser
         {
             errors.Add(new FieldError("recording_url", "is required"));
         }
-        else if (!(isAllowedRecordingUrl ?? IsVonageRecordingUrl)(recording.RecordingUrl))
+        else if (!(isAllowedRecordingUrl ?? VonageHosts.IsVonageApiUrl)(recording.RecordingUrl))
         {
             errors.Add(new FieldError("recording_url", "must be an https URL on a Vonage API host (*.nexmo.com or *.vonage.com)"));
         }
@@ -88,13 +88,6 @@ public static class CallEventParser
 
         return errors.Count > 0 ? throw new ValidationException(errors) : recording;
     }
-
-    /// <summary>
-    /// Recordings live on Vonage's API hosts (<c>api.nexmo.com</c>, <c>api-us.nexmo.com</c>, <c>api-eu-3.vonage.com</c>, ...).
-    /// Anything else is refused at the door: a stored URL is shown in reports and fetched with the application's
-    /// credentials by a copy job, so an attacker-chosen host would be an SSRF and a credential leak.
-    /// </summary>
-    public static bool IsVonageRecordingUrl(string value) => VonageHosts.IsVonageApiUrl(value);
 
     private static VonageEvent Read(JsonElement root, VonageEventKind kind, string conversationUuid, string? uuid, string? status)
     {

@@ -84,6 +84,9 @@ public sealed class CallRecord : ITableEntity
 
     public double? AgentRate { get; set; }
 
+    /// <summary>When the call started, as far as the ledger knows: the caller's leg start, else the answer, else the completion.</summary>
+    public DateTimeOffset? KnownStartTime() => InboundStartTime ?? AnsweredAt ?? CompletedAt;
+
     /// <summary>Forgets the agent leg's id and state (not its charge): the leg was set aside or filed as another leg.</summary>
     public void ClearAgentLegState()
     {

@@ -220,9 +220,9 @@ public sealed class CallForwarder(
         return plan;
     }
 
-    /// <summary>A callback attempt (outbound) is no inbound call for analytics or affiliates: only the webhooks get it.</summary>
+    /// <summary>A callback attempt (outbound) is no inbound call for analytics or affiliates: only <see cref="IOutboundCallSink"/>s get it.</summary>
     private static string? SkipReason(IDeliverySink sink, ForwardedCall forwarded) =>
-        forwarded.Call.Direction is not null && sink is not (WebhookSink or CampaignWebhookSink)
+        forwarded.Call.Direction is not null && sink is not IOutboundCallSink
             ? "outbound callback attempt"
             : sink.SkipReason(forwarded);
 

@@ -45,3 +45,9 @@ public sealed record SinkResult(DeliveryStatus Status, int? HttpStatus, string? 
 
     public static SinkResult Transient(string error, int? httpStatus) => new(DeliveryStatus.Pending, httpStatus, error);
 }
+
+/// <summary>
+/// A sink that also gets missed-call callback attempts (outbound calls, <c>Callbacks/</c>): the outgoing webhooks. The
+/// others carry inbound calls only (analytics, affiliates), and the forwarder skips attempts for them.
+/// </summary>
+public interface IOutboundCallSink : IDeliverySink;

@@ -20,7 +20,7 @@ public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetric
 
     /// <summary>The queues whose poison can be replayed; all carry <c>{"callId": ...}</c> messages.</summary>
     public static readonly IReadOnlyList<string> ReplayableQueues =
-        [StorageNames.CallsCompletedQueue, StorageNames.CallsWatchdogQueue, StorageNames.RecordingsQueue];
+        [StorageNames.CallsCompletedQueue, StorageNames.CallsWatchdogQueue, StorageNames.RecordingsQueue, StorageNames.CallbacksQueue];
 
     private static readonly TimeSpan HoldWhileMoving = TimeSpan.FromSeconds(60);
 
@@ -78,11 +78,17 @@ public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetric
         return new ReplayResult(moved, callId, queue);
     }
 
+    /// <summary>The call a message is about: <c>callId</c> (call, watchdog and recording messages) or <c>CallId</c> (callbacks).</summary>
     private static string? ReadCallId(QueueMessage message)
     {
         try
         {
-            return message.Body.ToObjectFromJson<CallCompletedMessage>()?.CallId;
+            using var json = JsonDocument.Parse(message.Body.ToMemory());
+            return json.RootElement.ValueKind == JsonValueKind.Object
+                && (json.RootElement.TryGetProperty("callId", out var id) || json.RootElement.TryGetProperty("CallId", out id))
+                && id.ValueKind == JsonValueKind.String
+                    ? id.GetString()
+                    : null;
         }
         catch (JsonException)
         {

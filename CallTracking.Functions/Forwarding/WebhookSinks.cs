@@ -10,7 +10,7 @@ namespace CallTracking.Functions.Forwarding;
 /// call. Receivers deduplicate on <c>X-CallTracking-Delivery</c>, stable per call and target: the ledger gives
 /// at-least-once (a retry after a timeout may repeat a request that did arrive), the id makes it once.
 /// </summary>
-public sealed class WebhookSink(HttpClient http, IOptions<WebhookOptions> options, TimeProvider time) : IDeliverySink
+public sealed class WebhookSink(HttpClient http, IOptions<WebhookOptions> options, TimeProvider time) : IOutboundCallSink
 {
     public const string SinkName = "webhook";
 
@@ -28,7 +28,7 @@ public sealed class WebhookSink(HttpClient http, IOptions<WebhookOptions> option
 /// The outgoing callback to a campaign's own <c>callbackUrl</c> (its own ledger row, so each target gets the call
 /// once). Its HttpClient refuses loopback and private addresses at connect time (<see cref="PublicAddressGuard"/>).
 /// </summary>
-public sealed class CampaignWebhookSink(HttpClient http, IOptions<WebhookOptions> options, TimeProvider time) : IDeliverySink
+public sealed class CampaignWebhookSink(HttpClient http, IOptions<WebhookOptions> options, TimeProvider time) : IOutboundCallSink
 {
     public const string SinkName = "webhook-campaign";
 

@@ -6,7 +6,7 @@ using Microsoft.Azure.Functions.Worker.Http;
 namespace CallTracking.Functions.Functions;
 
 /// <summary>
-/// <c>POST /api/ops/replay[?queue=calls-completed|calls-watchdog|recordings][&amp;call=id]</c>: poison messages back onto
+/// <c>POST /api/ops/replay[?queue=calls-completed|calls-watchdog|recordings|callbacks][&amp;call=id]</c>: poison messages back onto
 /// their queue. With <c>failed=true&amp;call=id[&amp;sink=name]</c>: re-sends that call's permanently failed deliveries.
 /// Admin level (master key): it re-sends calls to the sinks. Not under <c>admin/</c>: the Functions host
 /// reserves every route whose first segment is <c>admin</c>.

@@ -1,6 +1,7 @@
 using Azure;
 using Azure.Data.Tables;
 using Azure.Storage.Blobs;
+using CallTracking.Functions.Callbacks;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Reporting;
@@ -10,12 +11,16 @@ using Microsoft.Extensions.Options;
 namespace CallTracking.Functions.Privacy;
 
 /// <summary>What one purge deleted.</summary>
-public sealed record RetentionResult(DateTimeOffset Cutoff, int Calls, int EventRows, int DeliveryRows, int ReportRows, int CallerProfiles, int Recordings);
+public sealed record RetentionResult(DateTimeOffset Cutoff, int Calls, int EventRows, int DeliveryRows, int ReportRows, int CallerProfiles, int Recordings)
+{
+    /// <summary>Callers-list rows and callback "answered" markers of numbers not heard from since the cutoff.</summary>
+    public int ListingRows { get; init; }
+}
 
 /// <summary>
 /// Deletes what is older than <see cref="CallTrackingOptions.RetentionDays"/>: calls (by when they started) with their
-/// raw events, deliveries, per-call report rows and recording; raw events of no call; caller profiles not seen since;
-/// recordings last written before the cutoff. Campaign aggregates (hour, day, month rows) stay: no personal data.
+/// raw events, deliveries, per-call report rows and recording; raw events of no call; caller profiles, callers-list
+/// rows and callback "answered" markers of numbers not heard from since; recordings last written before the cutoff. Campaign aggregates (hour, day, month rows) stay: no personal data.
 /// A call's own rows go before its ledger row, so a purge that stops half-way finds the call again next time.
 /// Note that a report rebuild over a purged range would drop the purged calls from its aggregates: rebuild only
 /// ranges within the retention period.
@@ -32,6 +37,8 @@ public sealed class RetentionPurger(
     private readonly TableClient _callers = tables.GetTableClient(StorageNames.CallersTable);
     private readonly TableClient _deliveries = tables.GetTableClient(StorageNames.DeliveriesTable);
     private readonly TableClient _reports = tables.GetTableClient(StorageNames.CampaignStatsTable);
+    private readonly TableClient _callersList = tables.GetTableClient(StorageNames.CampaignCallersTable);
+    private readonly TableClient _callbacks = tables.GetTableClient(StorageNames.CallbacksTable);
     private readonly BlobContainerClient _recordings = blobs.GetBlobContainerClient(StorageNames.RecordingsContainer);
 
     public DateTimeOffset Cutoff => time.GetUtcNow() - TimeSpan.FromDays(options.Value.RetentionDays);
@@ -75,6 +82,10 @@ public sealed class RetentionPurger(
             profiles++;
         }
 
+        // Rows that exist only to describe a number: they go with the number's last call.
+        var listings = await DeleteWhereAsync(_callersList, CallerList.RowsLastCalledBefore(cutoff), cancellationToken)
+            + await DeleteWhereAsync(_callbacks, CallbackStore.AnsweredMarkersBefore(cutoff), cancellationToken);
+
         // Recordings the ledger no longer points to (a crash between upload and ledger write); in Azure the Blob
         // lifecycle rule deletes by age as well.
         await foreach (var blob in _recordings.GetBlobsAsync(cancellationToken: cancellationToken))
@@ -86,14 +97,14 @@ public sealed class RetentionPurger(
             }
         }
 
-        var result = new RetentionResult(cutoff, calls, events, deliveries, reportRows, profiles, recordings);
+        var result = new RetentionResult(cutoff, calls, events, deliveries, reportRows, profiles, recordings) { ListingRows = listings };
         logger.LogInformation("Retention purge before {Cutoff:o}: {Result}", cutoff, result);
         return result;
     }
 
     /// <summary>When a call started: what its age is counted from.</summary>
     public static DateTimeOffset StartOf(CallRecord call) =>
-        call.InboundStartTime ?? call.AnsweredAt ?? call.CompletedAt ?? call.Timestamp ?? DateTimeOffset.MaxValue;
+        call.KnownStartTime() ?? call.Timestamp ?? DateTimeOffset.MaxValue;
 
     private async Task<int> DeleteReportRowsAsync(CallRecord call, CancellationToken cancellationToken)
     {
@@ -114,11 +125,13 @@ public sealed class RetentionPurger(
         return deleted + 1;
     }
 
-    private static async Task<int> DeletePartitionAsync(TableClient table, string partition, CancellationToken cancellationToken)
+    private static Task<int> DeletePartitionAsync(TableClient table, string partition, CancellationToken cancellationToken) =>
+        DeleteWhereAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), cancellationToken);
+
+    private static async Task<int> DeleteWhereAsync(TableClient table, string filter, CancellationToken cancellationToken)
     {
         var deleted = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"),
-                           select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
+        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
         {
             await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
             deleted++;

@@ -89,7 +89,7 @@ public static class ProcessedCallMapper
             CallerNumber = record.CallerNumber,
             AgentNumber = record.AgentNumber,
             Route = record.Route,
-            StartedAt = (record.InboundStartTime ?? record.AnsweredAt ?? record.CompletedAt ?? processedAt).ToUniversalTime(),
+            StartedAt = (record.KnownStartTime() ?? processedAt).ToUniversalTime(),
             CompletedAt = record.CompletedAt,
             CallerLeg = new CallLeg
             {

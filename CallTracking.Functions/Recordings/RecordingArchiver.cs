@@ -39,7 +39,6 @@ public sealed class RecordingArchiver(
     CallStore calls,
     BlobServiceClient blobs,
     VoiceApiClient voiceApi,
-    VonageHosts hosts,
     IOptions<VonageOptions> vonage,
     TimeProvider time,
     ILogger<RecordingArchiver> logger)
@@ -70,10 +69,10 @@ public sealed class RecordingArchiver(
             return ArchiveOutcome.NotConfigured;
         }
 
-        // Checked at the webhook already; again here, since the download carries the application's JWT.
-        if (!Uri.TryCreate(call.RecordingUrl, UriKind.Absolute, out var url) || !hosts.IsAllowed(url))
+        // Checked at the webhook already; the Voice API client checks the host again before attaching its JWT.
+        if (!Uri.TryCreate(call.RecordingUrl, UriKind.Absolute, out var url))
         {
-            throw new InvalidOperationException($"Call {callId}: the recording URL is not on a Vonage API host; not downloaded.");
+            throw new InvalidOperationException($"Call {callId}: the recording URL is not an absolute URL; not downloaded.");
         }
 
         var (name, contentType, size) = await FindExistingAsync(call, cancellationToken) ?? await DownloadAsync(call, url, cancellationToken);

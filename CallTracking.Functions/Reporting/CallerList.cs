@@ -53,6 +53,10 @@ public sealed class CallerList(TableServiceClient tables, OptimisticConcurrency 
         await ApplyAsync(AllCampaigns, call, cancellationToken);
     }
 
+    /// <summary>The callers' rows (not the markers) whose last call started before <paramref name="cutoff"/> (retention).</summary>
+    public static string RowsLastCalledBefore(DateTimeOffset cutoff) =>
+        TableClient.CreateQueryFilter($"RowKey ge {CallerPrefix} and RowKey lt {"c}"} and LastCallAt lt {cutoff}");
+
     /// <summary>The row key of a number: its digits reversed, so "ends with" is "starts with".</summary>
     public static string Key(string digits)
     {

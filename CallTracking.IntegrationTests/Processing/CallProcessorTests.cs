@@ -434,6 +434,25 @@ public class CallProcessorTests(AzuriteFixture azurite)
     }
 
     [Fact]
+    public async Task Replay_of_the_callbacks_queue_moves_that_missed_call_s_attempt_back_to_callbacks()
+    {
+        await using var harness = await StartAsync(azurite);
+        var callId = "CON-" + Guid.NewGuid();
+        var queues = azurite.QueueService();
+        var poison = queues.GetQueueClient(StorageNames.PoisonQueue(StorageNames.CallbacksQueue));
+        await poison.CreateIfNotExistsAsync();
+        await poison.SendMessageAsync(BinaryData.FromObjectAsJson(new CallTracking.Functions.Callbacks.CallbackMessage(callId, 2)));
+
+        var replay = await harness.Services.GetRequiredService<PoisonReplayer>().ReplayAsync(StorageNames.CallbacksQueue, callId);
+
+        Assert.Equal((1, callId, "callbacks"), (replay.Moved, replay.CallId, replay.Queue));
+        var waiting = (await queues.GetQueueClient(StorageNames.CallbacksQueue).PeekMessagesAsync(32)).Value
+            .Select(m => m.Body.ToObjectFromJson<CallTracking.Functions.Callbacks.CallbackMessage>());
+        Assert.Contains(new CallTracking.Functions.Callbacks.CallbackMessage(callId, 2), waiting); // the same attempt, unchanged
+        Assert.DoesNotContain((await poison.PeekMessagesAsync(32)).Value, m => m.Body.ToString().Contains(callId, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_withheld_caller_gets_an_anonymous_id_and_no_profile()
     {
         await using var harness = await StartAsync(azurite);

@@ -1,6 +1,7 @@
 using System.Text;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Vonage;
 using Xunit;
 
 namespace CallTracking.Tests.Calls;
@@ -115,7 +116,7 @@ public class CallEventParserTests
     public void Recording_urls_must_point_at_a_Vonage_api_host(string url, bool accepted)
     {
         var bytes = Encoding.UTF8.GetBytes($$"""{"conversation_uuid":"CON-1","recording_uuid":"r1","recording_url":"{{url}}"}""");
-        Assert.Equal(accepted, CallEventParser.IsVonageRecordingUrl(url));
+        Assert.Equal(accepted, VonageHosts.IsVonageApiUrl(url));
 
         // A record action without its own eventUrl reports on the event webhook: the same rule applies there.
         foreach (var parse in new Func<byte[], VonageEvent>[] { b => CallEventParser.ParseRecording(b), b => CallEventParser.ParseEvent(b) })
