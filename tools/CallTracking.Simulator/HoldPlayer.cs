@@ -30,11 +30,13 @@ public sealed record HoldReport(
 
 /// <summary>
 /// Plays busy agents and hold queues against <c>whenBusy</c> campaigns, per agent number: one call occupies the agent
-/// (its agent leg answered), the next callers must get the hold NCCO (no <c>connect</c>), a share of them hang up while
-/// waiting, then the agent's call ends. From there every transfer the app PUTs to <see cref="SimVoiceApi"/> is played
-/// the way Vonage would: the transferred caller's agent leg in a new conversation (its event URL from the transfer
-/// NCCO, which names the original call), then the caller's own leg completing there; each call's end frees the agent
-/// for the next transfer.
+/// (its agent leg answered, on the answer NCCO's connect <c>eventUrl</c>), the next callers must get the hold NCCO (no
+/// <c>connect</c>), a share of them hang up while waiting, then the agent's call ends (its agent leg's
+/// <c>completed</c>). From there every transfer the app PUTs to <see cref="SimVoiceApi"/> is played the way Vonage
+/// would: the caller leg's <c>transfer</c> event (<c>conversation_uuid_from</c>/<c>_to</c>), the new agent leg in a new
+/// conversation on the transfer NCCO's connect <c>eventUrl</c> (it names the original call), then the caller's own
+/// leg completing there; each call's end frees the agent for the next transfer. Event timestamps lie in the past,
+/// in call order, never in the future.
 /// </summary>
 public sealed class HoldPlayer(HttpClient http, VonageRequestSigner signer, SimVoiceApi voiceApi)
 {
@@ -44,6 +46,7 @@ public sealed class HoldPlayer(HttpClient http, VonageRequestSigner signer, SimV
     private int _failed;
     private readonly List<string> _errors = [];
 
+    /// <summary>How long to wait for the next transfer before counting the callers still waiting as left on hold.</summary>
     public TimeSpan TransferTimeout { get; init; } = TimeSpan.FromMinutes(3);
 
     /// <param name="calls">Hold-scenario calls in all (occupiers included), spread over the agents of the campaigns.</param>
@@ -84,8 +87,8 @@ public sealed class HoldPlayer(HttpClient http, VonageRequestSigner signer, SimV
     private async Task<HoldReport> PlayAgentAsync(IReadOnlyList<SimCampaign> campaigns, int count, Random random, int numbering,
         CancellationToken cancellationToken)
     {
-        // Timestamps in the past (never in the future), one second apart per step.
-        var epoch = DateTimeOffset.UtcNow.AddMinutes(-30);
+        // Timestamps in the past, never in the future: the last transfer's call ends before 300 + 100 s per call.
+        var epoch = DateTimeOffset.UtcNow.AddSeconds(-(300 + (100 * count)));
         var calls = Enumerable.Range(0, count).Select(i =>
         {
             var campaign = campaigns[random.Next(campaigns.Count)];
@@ -109,6 +112,7 @@ public sealed class HoldPlayer(HttpClient http, VonageRequestSigner signer, SimV
         await PostAsync(EventPath, Event(occupier.Conversation, occupier.Inbound, true, occupier, "started", epoch, 0), cancellationToken);
         await PostAsync(EventPath, Event(occupier.Conversation, occupier.Inbound, true, occupier, "answered", epoch, 1), cancellationToken);
         await PostAsync(agentPath, Event(occupier.Conversation, occupierAgent, false, occupier, "started", epoch, 2), cancellationToken);
+        await PostAsync(agentPath, Event(occupier.Conversation, occupierAgent, false, occupier, "ringing", epoch, 2.5), cancellationToken);
         await PostAsync(agentPath, Event(occupier.Conversation, occupierAgent, false, occupier, "answered", epoch, 5), cancellationToken);
 
         // 2. The others find the agent busy: the hold NCCO, never a connect.
@@ -160,6 +164,7 @@ public sealed class HoldPlayer(HttpClient http, VonageRequestSigner signer, SimV
             }
 
             played.Add(next.Leg);
+            deadline = DateTime.UtcNow + TransferTimeout;
             var call = byLeg[next.Leg];
             var answered = 10.5 + waiting.IndexOf(call);
             var at = 200 + (step++ * 100);
@@ -167,6 +172,10 @@ public sealed class HoldPlayer(HttpClient http, VonageRequestSigner signer, SimV
             var movedAgent = Guid.NewGuid().ToString();
             var path = TransferAgentEventPath(next.Body) ?? EventPath + "?call=" + Uri.EscapeDataString(call.Conversation);
             var talkSeconds = 20 + random.Next(60);
+            // Vonage reports the move on the caller's leg, then plays the transfer NCCO's connect in the new conversation.
+            await PostAsync(EventPath, TransferEvent(call, moved, epoch, at - 3), cancellationToken);
+            await PostAsync(path, Event(moved, movedAgent, false, call, "started", epoch, at - 2), cancellationToken);
+            await PostAsync(path, Event(moved, movedAgent, false, call, "ringing", epoch, at - 1.5), cancellationToken);
             await PostAsync(path, Event(moved, movedAgent, false, call, "answered", epoch, at), cancellationToken);
             var (movedAgentEnd, movedTalk, movedAgentPrice) = Completed(moved, movedAgent, false, call, epoch, at, at + talkSeconds, AgentRate);
             await PostAsync(path, movedAgentEnd, cancellationToken);
@@ -287,6 +296,23 @@ public sealed class HoldPlayer(HttpClient http, VonageRequestSigner signer, SimV
             w.WriteString("direction", inbound ? "inbound" : "outbound");
             w.WriteString("timestamp", ScenarioGenerator.Iso(epoch.AddSeconds(at)));
             extra?.Invoke(w);
+            w.WriteEndObject();
+        }
+
+        return buffer.ToArray();
+    }
+
+    /// <summary>The <c>transfer</c> event of the caller's leg: it left the original conversation for <paramref name="moved"/>.</summary>
+    private static byte[] TransferEvent(HoldLeg call, string moved, DateTimeOffset epoch, double at)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("uuid", call.Inbound);
+            w.WriteString("conversation_uuid_from", call.Conversation);
+            w.WriteString("conversation_uuid_to", moved);
+            w.WriteString("timestamp", ScenarioGenerator.Iso(epoch.AddSeconds(at)));
             w.WriteEndObject();
         }
 

@@ -31,7 +31,10 @@ public sealed record SimulatorArguments
           --hold-share          Fraction of calls played as busy-agent / hold-queue calls on the whenBusy campaigns (default
                                 0): one call occupies the agent, the others wait, a quarter hang up, the rest are transferred.
                                 The app's Vonage__VoiceApiBaseUrl must point at the simulator's Voice API (printed).
-          --voice-api-port      Port of the simulator's Voice API for --hold-share (default 0: a free port).
+          --voice-api-port      Port of the simulator's Voice API for --hold-share (default 0: a free port). It also serves
+                                the calls' recordings (the app downloads them with the same Voice API client).
+          --recording-base-url  Base of the recordings' URLs (default: the simulator's Voice API with --hold-share, else
+                                https://api-us.nexmo.com/v1/files/).
         """;
 
     public const string FunctionKeyVariable = "CALLTRACKING_FUNCTION_KEY";
@@ -62,7 +65,10 @@ public sealed record SimulatorArguments
 
     public double? EventRate { get; init; }
 
-    public string RecordingBaseUrl { get; init; } = "https://api-us.nexmo.com/v1/files/";
+    /// <summary>Where the simulated recordings live; null: the simulator's Voice API with a hold share, else Vonage's.</summary>
+    public string? RecordingBaseUrl { get; init; }
+
+    public const string VonageRecordingBaseUrl = "https://api-us.nexmo.com/v1/files/";
 
     public bool Quiet { get; init; }
 
@@ -156,7 +162,7 @@ public sealed record SimulatorArguments
             Campaigns = values.GetValueOrDefault("--campaigns") ?? "fetch",
             Concurrency = Int("--concurrency", 32, 1, 10_000),
             EventRate = values.ContainsKey("--event-rate") ? Double("--event-rate", 0, 0.01, 1_000_000) : null,
-            RecordingBaseUrl = values.GetValueOrDefault("--recording-base-url") ?? "https://api-us.nexmo.com/v1/files/",
+            RecordingBaseUrl = values.GetValueOrDefault("--recording-base-url"),
             Quiet = flags.Contains("--quiet"),
             FunctionKey = FunctionKeyOption(),
             HoldShare = Double("--hold-share", 0, 0, 1),

@@ -18,10 +18,13 @@ public static class SimulatorRun
     public static async Task<SimulationSummary> RunAsync(SimulatorArguments arguments, HttpClient http, CancellationToken cancellationToken)
     {
         var campaigns = await CampaignSource.LoadAsync(arguments.Campaigns, http, arguments.FunctionKey, cancellationToken);
-        // With a hold share, the whenBusy campaigns get only the hold scenario; the others the usual mix.
+        // The whenBusy campaigns get only the hold scenario (the mix's calls on them would find their agent busy and be
+        // held, which the mix does not play); the others the usual mix.
         var holdCalls = (int)Math.Round(arguments.Calls * arguments.HoldShare, MidpointRounding.AwayFromZero);
         var holdCampaigns = campaigns.Where(c => c.WhenBusy is not null).ToList();
-        var mixCampaigns = holdCalls > 0 && holdCampaigns.Count < campaigns.Count ? campaigns.Where(c => c.WhenBusy is null).ToList() : campaigns;
+        var mixCampaigns = holdCampaigns.Count < campaigns.Count ? campaigns.Where(c => c.WhenBusy is null).ToList() : campaigns;
+        // The app's Voice API base points at the simulator's with a hold share; recordings must be fetchable there too.
+        await using var voiceApi = holdCalls > 0 ? SimVoiceApi.Start(arguments.VoiceApiPort) : null;
         var calls = new ScenarioGenerator(new GeneratorOptions
         {
             Seed = arguments.Seed,
@@ -29,7 +32,7 @@ public static class SimulatorRun
             ShuffleFraction = arguments.Shuffle,
             CallsPerSecond = arguments.EventRate is { } eventRate ? eventRate / 9 : arguments.Rate,
             Epoch = DateTimeOffset.UtcNow,
-            RecordingBaseUrl = arguments.RecordingBaseUrl,
+            RecordingBaseUrl = arguments.RecordingBaseUrl ?? voiceApi?.RecordingBaseUrl ?? SimulatorArguments.VonageRecordingBaseUrl,
         }).Generate(mixCampaigns, Math.Max(0, arguments.Calls - holdCalls));
 
         var signer = new VonageRequestSigner(arguments.SignatureSecret, arguments.ApiKey, arguments.ApplicationId);
@@ -39,10 +42,9 @@ public static class SimulatorRun
             MaxConcurrentCalls = arguments.Concurrency,
             OpenLoopRequestsPerSecond = arguments.EventRate,
         });
-        await using var voiceApi = holdCalls > 0 ? SimVoiceApi.Start(arguments.VoiceApiPort) : null;
         if (voiceApi is not null)
         {
-            await Console.Error.WriteLineAsync($"Voice API for hold transfers at {voiceApi.BaseUrl} (the app's Vonage__VoiceApiBaseUrl must point here).");
+            await Console.Error.WriteLineAsync($"Voice API for hold transfers and recordings at {voiceApi.BaseUrl} (the app's Vonage__VoiceApiBaseUrl must point here).");
         }
 
         var report = await sender.RunAsync(calls, cancellationToken);
