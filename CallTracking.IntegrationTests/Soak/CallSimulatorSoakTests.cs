@@ -192,7 +192,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ["storage"] = census.Rows,
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
-        var json = JsonSerializer.Serialize(counts, new JsonSerializerOptions { WriteIndented = true });
+        var json = JsonSerializer.Serialize(counts, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
         output.WriteLine(summary.ToText());
         output.WriteLine(json);
         Console.WriteLine("Soak summary: " + json);

@@ -76,4 +76,12 @@ public class SimulatorArgumentsTests
         Assert.Equal(8099, arguments.VoiceApiPort);
         Assert.Contains("--hold-share", Assert.Throws<ArgumentException>(() => Parse(["--hold-share", "1.5"])).Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Recording_base_url_is_unset_unless_given_so_a_hold_share_run_serves_recordings_itself()
+    {
+        Assert.Null(Parse([]).RecordingBaseUrl);
+        Assert.Equal("https://example.com/files/", Parse(["--recording-base-url", "https://example.com/files/"]).RecordingBaseUrl);
+        Assert.Contains("--recording-base-url", SimulatorArguments.Usage, StringComparison.Ordinal);
+    }
 }
