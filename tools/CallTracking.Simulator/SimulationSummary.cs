@@ -157,10 +157,12 @@ public sealed record SimulationSummary
                            $"{Retries} retries, {FailedRequests} failed requests, {FallbackCalls} fallbacks, {DroppedCalls} dropped.");
         text.AppendLine(c, $"Callers: {Callers.Distinct} distinct, {Callers.RepeatCalls} repeat calls, {Callers.WithheldCalls} withheld.");
         var outcomes = Enum.GetValues<SimOutcome>();
+        // Each outcome column at least one wider than its name, so long names never run together.
+        var widths = outcomes.ToDictionary(o => o, o => Math.Max(13, JsonNamingPolicy.CamelCase.ConvertName(o.ToString()).Length + 1));
         text.Append(c, $"{"campaign",-28}{"calls",7}");
         foreach (var outcome in outcomes)
         {
-            text.Append(c, $"{JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString()),13}");
+            text.Append(JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString()).PadLeft(widths[outcome]));
         }
 
         text.AppendLine(c, $"{"talk s",9}{"cost EUR",13}");
@@ -169,7 +171,7 @@ public sealed record SimulationSummary
             text.Append(c, $"{campaign.CampaignId,-28}{campaign.Calls,7}");
             foreach (var outcome in outcomes)
             {
-                text.Append(c, $"{campaign.Outcomes.GetValueOrDefault(outcome),13}");
+                text.Append(campaign.Outcomes.GetValueOrDefault(outcome).ToString(c).PadLeft(widths[outcome]));
             }
 
             text.AppendLine(c, $"{campaign.TalkSeconds,9}{campaign.CarrierCost,13:0.00000000}");
@@ -180,6 +182,11 @@ public sealed record SimulationSummary
             text.AppendLine(c, $"Hold: {hold.Calls} calls, {hold.Held} held, {hold.AnsweredAfterHold} answered after hold, {hold.AbandonedOnHold} abandoned on hold, " +
                                $"{hold.Transfers} transfers ({hold.TransferredTwice} legs twice, {hold.TransfersOfHungUpCallers} of hung-up callers), " +
                                $"{hold.LeftWaiting} left waiting, {hold.ConnectWhileBusy} connects while busy.");
+            foreach (var campaign in hold.Campaigns)
+            {
+                text.AppendLine(c, $"  {campaign.CampaignId,-26}{campaign.Calls,7} calls, {campaign.Held} held, {campaign.AnsweredAfterHold} answered after hold, " +
+                                   $"{campaign.AbandonedOnHold} abandoned on hold");
+            }
         }
 
         foreach (var (kind, latency) in Latency ?? new Dictionary<string, LatencySummary>())
