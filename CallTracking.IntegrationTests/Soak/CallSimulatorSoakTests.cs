@@ -43,6 +43,17 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         new() { Id = "soak-web", TrackingNumber = "+14155550142", AgentNumber = "+14155550143", RecordCalls = true },
     ];
 
+    /// <summary>Two campaigns sharing one agent with a hold queue, played by the simulator's hold option after the mix.</summary>
+    private static readonly SimCampaign[] HoldCampaigns =
+    [
+        new() { Id = "soak-hold-a", TrackingNumber = "+442079460111", AgentNumber = "+447700900650", WhenBusy = HoldQueue() },
+        new() { Id = "soak-hold-b", TrackingNumber = "+442079460112", AgentNumber = "+447700900650", WhenBusy = HoldQueue() },
+    ];
+
+    private const int HoldCalls = 12;
+
+    private static JsonObject HoldQueue() => new() { ["holdMusicUrl"] = "https://example.com/hold.mp3", ["maxWaitSeconds"] = 3600 };
+
     /// <summary>Campaigns with impact ids report to impact.com; the others must not.</summary>
     private static readonly HashSet<string> ImpactCampaigns = ["soak-radio", "soak-web"];
 
@@ -60,6 +71,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ShuffleFraction = 0.2,
             CallsPerSecond = 25,
             Epoch = DateTimeOffset.UtcNow,
+            // The app downloads recordings with the Voice API client its transfers use: from the simulator's Voice API.
+            RecordingBaseUrl = host.VoiceApi.RecordingBaseUrl,
         }).Generate(Campaigns, Calls);
         using var http = SimulatorRun.CreateHttpClient(host.Host.BaseAddress, 16);
         // Vonage retries failed webhooks; enough attempts (about a minute) to ride out the Azurite restart on a slow machine.
@@ -86,7 +99,22 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         var report = await sender.RunAsync(calls);
         restart.TrySetResult();
         await restarted;
-        var summary = SimulationSummary.From(Seed, report);
+        // The busy agent: one call occupies it, the others wait on hold (the answer NCCO must not connect), a quarter
+        // hang up, and every transfer the app PUTs to the simulator's Voice API is played in a new conversation.
+        var hold = await new HoldPlayer(http, signer, host.VoiceApi).RunAsync(HoldCampaigns, HoldCalls, Seed);
+        var summary = SimulationSummary.From(Seed, report, hold);
+        if (summary.Hold is not { Clean: true, Transfers: > 0 })
+        {
+            // What the hold queue and the simulator said, for whoever reads a failed run.
+            output.WriteLine(string.Join('\n', hold.Errors));
+            output.WriteLine(string.Join('\n', host.Log.Split('\n').Where(l => l.Contains("Hold", StringComparison.Ordinal)
+                || l.Contains("transfer", StringComparison.OrdinalIgnoreCase) || l.StartsWith("Error", StringComparison.Ordinal))));
+        }
+
+        Assert.True(summary.Hold is { Clean: true, Transfers: > 0 },
+            "each waiting caller transferred exactly once, none after hanging up, none left waiting, no connect while busy: " + JsonSerializer.Serialize(summary.Hold));
+        Assert.All(host.VoiceApi.Transfers, t => Assert.True(host.IsSignedByApplication(t.Authorization), "transfer of " + t.Leg + " signed with the application key"));
+        await AssertNoneLeftOnHoldAsync(hold);
         Assert.True(summary.FailedRequests == 0, "every webhook was accepted in the end:\n" + string.Join("\n", summary.SampleErrors ?? []));
         Assert.Equal(0, summary.DroppedCalls);
 
@@ -125,6 +153,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
 
         // 5. The reports agree with what was sent.
         await AssertStatsAsync(summary, ledger);
+        await AssertHoldStatsAsync(summary.Hold!);
 
         // 6. Nothing left behind in any queue.
         var census = await StorageCensus.TakeAsync(host.Tables, host.Queues);
@@ -150,6 +179,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ["whispers"] = summary.Whispers,
             ["webhookRequests"] = summary.Requests,
             ["webhookRetries"] = summary.Retries,
+            ["hold"] = summary.Hold,
+            ["recordingDownloads"] = host.VoiceApi.RecordingDownloads,
             ["outcomes"] = summary.Outcomes.ToDictionary(o => JsonNamingPolicy.CamelCase.ConvertName(o.Key.ToString()), o => o.Value),
             ["faultPeriodsInjected"] = faults.PhasesStarted.ToDictionary(p => p.Key, p => p.Value),
             ["faultyResponsesServed"] = served,
@@ -161,7 +192,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ["storage"] = census.Rows,
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
-        var json = JsonSerializer.Serialize(counts, new JsonSerializerOptions { WriteIndented = true });
+        var json = JsonSerializer.Serialize(counts, new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase });
         output.WriteLine(summary.ToText());
         output.WriteLine(json);
         Console.WriteLine("Soak summary: " + json);
@@ -171,7 +202,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
 
     private async Task CreateCampaignsAsync()
     {
-        foreach (var campaign in Campaigns)
+        foreach (var campaign in Campaigns.Concat(HoldCampaigns))
         {
             var body = new JsonObject
             {
@@ -184,6 +215,11 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
                 ["ringTimeoutSeconds"] = campaign.RingTimeoutSeconds,
                 ["recordingNotice"] = new JsonObject { ["text"] = "This call may be recorded." },
             };
+            if (campaign.WhenBusy is not null)
+            {
+                body["whenBusy"] = campaign.WhenBusy.DeepClone();
+            }
+
             if (ImpactCampaigns.Contains(campaign.Id))
             {
                 body["impact"] = new JsonObject { ["campaignId"] = 1001, ["mediaId"] = 2002, ["actionTrackerId"] = 3003 };
@@ -453,6 +489,49 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             Assert.True(Math.Abs(campaign.CarrierCost - (decimal)stats["carrierCost"]!) <= roundingAllowance,
                 $"{campaign.CampaignId}: simulated cost {campaign.CarrierCost}, stats {stats["carrierCost"]} (per-call rounding allows {roundingAllowance})");
             Assert.Equal(campaign.WithheldCalls, (int)stats["withheldCallers"]!);
+        }
+    }
+
+    /// <summary>
+    /// The app's own hold records agree: each held caller's row ended (transferred or abandoned, as played), and the
+    /// agent's wait list is empty.
+    /// </summary>
+    private async Task AssertNoneLeftOnHoldAsync(HoldReport hold)
+    {
+        var holdCalls = host.Tables.GetTableClient(StorageNames.HoldCallsTable);
+        foreach (var call in hold.Calls.Where(c => c.Held))
+        {
+            var row = await holdCalls.GetEntityIfExistsAsync<TableEntity>(call.InboundUuid, "hold");
+            Assert.True(row.HasValue, $"hold row of {call.ConversationUuid}");
+            Assert.Equal(call.Outcome == SimOutcome.AnsweredAfterHold ? "transferred" : "abandoned", row.Value!.GetString("State"));
+        }
+
+        var agents = host.Tables.GetTableClient(StorageNames.AgentsTable);
+        foreach (var agent in HoldCampaigns.Select(c => c.AgentNumber).Distinct())
+        {
+            var waiting = await agents.QueryAsync<TableEntity>(e => e.PartitionKey == agent && e.RowKey.CompareTo("wait|") >= 0 && e.RowKey.CompareTo("wait}") < 0)
+                .Select(e => e.RowKey).ToListAsync();
+            Assert.True(waiting.Count == 0, $"agent {agent} still has {waiting.Count} callers on its wait list");
+        }
+    }
+
+    /// <summary>Each hold campaign's stats: its calls, and a <c>hold</c> block equal to what the simulator played.</summary>
+    private async Task AssertHoldStatsAsync(HoldSummary hold)
+    {
+        var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        Assert.Equal(HoldCampaigns.Select(c => c.Id).Order(), hold.Campaigns.Select(c => c.CampaignId).Order());
+        foreach (var campaign in hold.Campaigns)
+        {
+            var response = await host.Client.GetAsync(new Uri($"api/campaigns/{campaign.CampaignId}/stats?from={from}&to={to}", UriKind.Relative));
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True(response.IsSuccessStatusCode, $"stats {campaign.CampaignId}: {(int)response.StatusCode} {text}");
+            var stats = JsonNode.Parse(text)!;
+            Assert.Equal(campaign.Calls, (int)stats["calls"]!);
+            Assert.Equal(campaign.Held, (int)stats["hold"]!["held"]!);
+            Assert.Equal(campaign.AnsweredAfterHold, (int)stats["hold"]!["answeredAfterHold"]!);
+            Assert.Equal(campaign.AbandonedOnHold, (int)stats["hold"]!["abandonedOnHold"]!);
+            Assert.Equal(0, (int)stats["hold"]!["voicemail"]!);
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using CallTracking.Simulator;
 using CallTracking.Tests.Infrastructure;
 using Xunit;
 
@@ -36,9 +38,23 @@ public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixtu
 
     public HttpStubServer Sinks { get; private set; } = null!;
 
+    /// <summary>The simulator's own Voice API: the hold queue's transfers land here (the app signs them with <see cref="_voiceKey"/>).</summary>
+    public SimVoiceApi VoiceApi { get; private set; } = null!;
+
+    private readonly RSA _voiceKey = RSA.Create(2048);
+
+    /// <summary>True when <paramref name="authorization"/> is a bearer RS256 JWT signed with the application's key.</summary>
+    public bool IsSignedByApplication(string? authorization)
+    {
+        var parts = authorization is { } a && a.StartsWith("Bearer ", StringComparison.Ordinal) ? a["Bearer ".Length..].Split('.') : [];
+        return parts.Length == 3 && _voiceKey.VerifyData(System.Text.Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]),
+            Microsoft.AspNetCore.WebUtilities.WebEncoders.Base64UrlDecode(parts[2]), HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+    }
+
     public new async Task InitializeAsync()
     {
         Sinks = await HttpStubServer.StartAsync();
+        VoiceApi = SimVoiceApi.Start();
         foreach (var (method, path, healthy) in SinkRoutes)
         {
             Sinks.On(method, path, healthy);
@@ -54,6 +70,13 @@ public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixtu
         {
             await Sinks.DisposeAsync();
         }
+
+        if (VoiceApi is not null)
+        {
+            await VoiceApi.DisposeAsync();
+        }
+
+        _voiceKey.Dispose();
     }
 
     protected override void ConfigureSettings(IDictionary<string, string?> settings)
@@ -83,6 +106,10 @@ public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixtu
         settings["AzureFunctionsJobHost__extensions__queues__maxDequeueCount"] = "2";
         // Longer than a call's sends to all four sinks, so a duplicate message never takes over a send in progress.
         settings["Forwarding__ClaimSeconds"] = "40";
+        // Hold-queue transfers go to the simulator's Voice API (the soak's hold calls).
+        settings["Vonage__VoiceApiBaseUrl"] = VoiceApi.BaseUrl;
+        settings["Vonage__ApplicationId"] = "soak-application";
+        settings["Vonage__PrivateKey"] = _voiceKey.ExportPkcs8PrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal);
     }
 }
 

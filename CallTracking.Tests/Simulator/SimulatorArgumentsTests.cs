@@ -66,4 +66,22 @@ public class SimulatorArgumentsTests
         Assert.Contains("--function-key", SimulatorArguments.Usage, StringComparison.Ordinal);
         Assert.Contains("CALLTRACKING_FUNCTION_KEY", SimulatorArguments.Usage, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Hold_share_defaults_to_none_and_is_a_fraction()
+    {
+        Assert.Equal(0, Parse([]).HoldShare);
+        var arguments = Parse(["--hold-share", "0.1", "--voice-api-port", "8099"]);
+        Assert.Equal(0.1, arguments.HoldShare);
+        Assert.Equal(8099, arguments.VoiceApiPort);
+        Assert.Contains("--hold-share", Assert.Throws<ArgumentException>(() => Parse(["--hold-share", "1.5"])).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Recording_base_url_is_unset_unless_given_so_a_hold_share_run_serves_recordings_itself()
+    {
+        Assert.Null(Parse([]).RecordingBaseUrl);
+        Assert.Equal("https://example.com/files/", Parse(["--recording-base-url", "https://example.com/files/"]).RecordingBaseUrl);
+        Assert.Contains("--recording-base-url", SimulatorArguments.Usage, StringComparison.Ordinal);
+    }
 }

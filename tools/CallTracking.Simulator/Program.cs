@@ -39,7 +39,7 @@ try
         Console.WriteLine($"Summary written to {file}");
     }
 
-    return summary.FailedRequests == 0 ? 0 : 1;
+    return summary.FailedRequests == 0 && summary.Hold?.Clean != false ? 0 : 1;
 }
 catch (Exception ex) when (ex is HttpRequestException or FormatException or IOException or InvalidOperationException)
 {

@@ -14,6 +14,12 @@ public enum SimOutcome
     Failed,
     Abandoned,
     NotConnected,
+
+    /// <summary>Found the agent busy, waited on hold, then was transferred and answered (<c>--hold-share</c>).</summary>
+    AnsweredAfterHold,
+
+    /// <summary>Found the agent busy and hung up while on hold.</summary>
+    AbandonedOnHold,
 }
 
 public enum CallLeg

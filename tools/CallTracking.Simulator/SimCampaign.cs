@@ -32,6 +32,10 @@ public sealed record SimCampaign
     [JsonPropertyName("ringTimeoutSeconds")]
     public int RingTimeoutSeconds { get; init; } = 30;
 
+    /// <summary>The campaign's hold queue settings; campaigns with them are played by <see cref="HoldPlayer"/>.</summary>
+    [JsonPropertyName("whenBusy")]
+    public JsonObject? WhenBusy { get; init; }
+
     /// <summary>The tracking number as Vonage writes it: digits without '+'.</summary>
     [JsonIgnore]
     public string TrackingDigits => VonageNumbers.Digits(TrackingNumber);

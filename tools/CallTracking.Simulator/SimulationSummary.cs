@@ -59,6 +59,23 @@ public sealed record SimulationSummary
 
     public required IReadOnlyList<CallSummary> CallList { get; init; }
 
+    /// <summary>The busy-agent / hold-queue calls (<c>--hold-share</c>); their calls are in <see cref="CallList"/> too.</summary>
+    public HoldSummary? Hold { get; init; }
+
+    /// <summary>The mix's summary plus the hold scenario's calls (in <see cref="CallList"/>), failures and expected hold counts.</summary>
+    public static SimulationSummary From(int seed, SendReport report, HoldReport? hold)
+    {
+        var mix = From(seed, report);
+        return hold is null ? mix : mix with
+        {
+            Hold = HoldSummary.From(hold),
+            FailedRequests = mix.FailedRequests + hold.FailedRequests,
+            SampleErrors = (mix.SampleErrors ?? []).Concat(hold.Errors).Take(20).ToList() is { Count: > 0 } all ? all : null,
+            CallList = mix.CallList.Concat(hold.Calls.Select(c => new CallSummary(c.ConversationUuid, c.CampaignId, c.Outcome, c.Caller,
+                c.InboundUuid, c.AgentUuid, c.CallSeconds, c.TalkSeconds, c.CarrierCost, false, 0, false, 0))).ToList(),
+        };
+    }
+
     public static SimulationSummary From(int seed, SendReport report)
     {
         var results = report.Calls;
@@ -140,10 +157,12 @@ public sealed record SimulationSummary
                            $"{Retries} retries, {FailedRequests} failed requests, {FallbackCalls} fallbacks, {DroppedCalls} dropped.");
         text.AppendLine(c, $"Callers: {Callers.Distinct} distinct, {Callers.RepeatCalls} repeat calls, {Callers.WithheldCalls} withheld.");
         var outcomes = Enum.GetValues<SimOutcome>();
+        // Each outcome column at least one wider than its name, so long names never run together.
+        var widths = outcomes.ToDictionary(o => o, o => Math.Max(13, JsonNamingPolicy.CamelCase.ConvertName(o.ToString()).Length + 1));
         text.Append(c, $"{"campaign",-28}{"calls",7}");
         foreach (var outcome in outcomes)
         {
-            text.Append(c, $"{JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString()),13}");
+            text.Append(JsonNamingPolicy.CamelCase.ConvertName(outcome.ToString()).PadLeft(widths[outcome]));
         }
 
         text.AppendLine(c, $"{"talk s",9}{"cost EUR",13}");
@@ -152,10 +171,22 @@ public sealed record SimulationSummary
             text.Append(c, $"{campaign.CampaignId,-28}{campaign.Calls,7}");
             foreach (var outcome in outcomes)
             {
-                text.Append(c, $"{campaign.Outcomes.GetValueOrDefault(outcome),13}");
+                text.Append(campaign.Outcomes.GetValueOrDefault(outcome).ToString(c).PadLeft(widths[outcome]));
             }
 
             text.AppendLine(c, $"{campaign.TalkSeconds,9}{campaign.CarrierCost,13:0.00000000}");
+        }
+
+        if (Hold is { } hold)
+        {
+            text.AppendLine(c, $"Hold: {hold.Calls} calls, {hold.Held} held, {hold.AnsweredAfterHold} answered after hold, {hold.AbandonedOnHold} abandoned on hold, " +
+                               $"{hold.Transfers} transfers ({hold.TransferredTwice} legs twice, {hold.TransfersOfHungUpCallers} of hung-up callers), " +
+                               $"{hold.LeftWaiting} left waiting, {hold.ConnectWhileBusy} connects while busy.");
+            foreach (var campaign in hold.Campaigns)
+            {
+                text.AppendLine(c, $"  {campaign.CampaignId,-26}{campaign.Calls,7} calls, {campaign.Held} held, {campaign.AnsweredAfterHold} answered after hold, " +
+                                   $"{campaign.AbandonedOnHold} abandoned on hold");
+            }
         }
 
         foreach (var (kind, latency) in Latency ?? new Dictionary<string, LatencySummary>())
@@ -171,6 +202,44 @@ public sealed record SimulationSummary
         return text.ToString();
     }
 }
+
+/// <summary>
+/// What the hold scenario should leave in CallTracking's stats (<c>hold</c> block), and what the simulator's Voice API
+/// saw: no leg transferred twice, none of a caller who hung up, none left waiting, no connect while the agent was busy.
+/// </summary>
+public sealed record HoldSummary(
+    int Calls,
+    int Held,
+    int AnsweredAfterHold,
+    int AbandonedOnHold,
+    int Transfers,
+    int TransferredTwice,
+    int TransfersOfHungUpCallers,
+    int LeftWaiting,
+    int ConnectWhileBusy,
+    IReadOnlyList<HoldCampaignSummary> Campaigns)
+{
+    /// <summary>Every waiting caller transferred exactly once, none after hanging up, none connected while the agent was busy.</summary>
+    [JsonIgnore]
+    public bool Clean => TransferredTwice == 0 && TransfersOfHungUpCallers == 0 && LeftWaiting == 0 && ConnectWhileBusy == 0;
+
+    public static HoldSummary From(HoldReport report) => new(
+        report.Calls.Count,
+        report.Calls.Count(c => c.Held),
+        report.Calls.Count(c => c.Outcome == SimOutcome.AnsweredAfterHold),
+        report.Calls.Count(c => c.Outcome == SimOutcome.AbandonedOnHold),
+        report.Transfers,
+        report.TransferredTwice,
+        report.TransfersOfHungUpCallers,
+        report.LeftWaiting,
+        report.ConnectWhileBusy,
+        report.Calls.GroupBy(c => c.CampaignId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => new HoldCampaignSummary(g.Key, g.Count(), g.Count(c => c.Held), g.Count(c => c.Outcome == SimOutcome.AnsweredAfterHold),
+                g.Count(c => c.Outcome == SimOutcome.AbandonedOnHold)))
+            .ToList());
+}
+
+public sealed record HoldCampaignSummary(string CampaignId, int Calls, int Held, int AnsweredAfterHold, int AbandonedOnHold);
 
 public sealed record CallerSummary(int Distinct, int WithheldCalls, int FirstTimeCalls, int RepeatCalls);
 

@@ -12,7 +12,7 @@ public sealed record SimulatorArguments
         dotnet run --project tools/CallTracking.Simulator -- --base-url http://127.0.0.1:7071 --calls 500 --rate 20 \
             --signature-secret <secret> [--api-key <key>] [--application-id <id>] [--seed 42] [--duplicates 0.1] \
             [--shuffle 0.2] [--summary <file>] [--campaigns <file>|fetch] [--concurrency 32] [--event-rate <req/s>] \
-            [--recording-base-url <url>] [--function-key <key>] [--quiet]
+            [--recording-base-url <url>] [--function-key <key>] [--hold-share 0.1] [--voice-api-port 0] [--quiet]
 
           --base-url            Where CallTracking runs (loopback for local runs).
           --calls               Number of calls (default 100).
@@ -28,6 +28,13 @@ public sealed record SimulatorArguments
           --event-rate          Benchmark: open-loop, every request on its own slot at this many requests/s.
           --function-key        Function key for GET /api/campaigns on a host that enforces keys (Azure, or the local
                                 host with --require-keys); or env CALLTRACKING_FUNCTION_KEY. Sent as x-functions-key.
+          --hold-share          Fraction of calls played as busy-agent / hold-queue calls on the whenBusy campaigns (default
+                                0): one call occupies the agent, the others wait, a quarter hang up, the rest are transferred.
+                                The app's Vonage__VoiceApiBaseUrl must point at the simulator's Voice API (printed).
+          --voice-api-port      Port of the simulator's Voice API for --hold-share (default 0: a free port). It also serves
+                                the calls' recordings (the app downloads them with the same Voice API client).
+          --recording-base-url  Base of the recordings' URLs (default: the simulator's Voice API with --hold-share, else
+                                https://api-us.nexmo.com/v1/files/).
         """;
 
     public const string FunctionKeyVariable = "CALLTRACKING_FUNCTION_KEY";
@@ -58,12 +65,20 @@ public sealed record SimulatorArguments
 
     public double? EventRate { get; init; }
 
-    public string RecordingBaseUrl { get; init; } = "https://api-us.nexmo.com/v1/files/";
+    /// <summary>Where the simulated recordings live; null: the simulator's Voice API with a hold share, else Vonage's.</summary>
+    public string? RecordingBaseUrl { get; init; }
+
+    public const string VonageRecordingBaseUrl = "https://api-us.nexmo.com/v1/files/";
 
     public bool Quiet { get; init; }
 
     /// <summary>Sent as <c>x-functions-key</c> on the function-level requests (the campaign listing); null when none.</summary>
     public string? FunctionKey { get; init; }
+
+    /// <summary>Fraction of the calls played as hold-queue calls on the <c>whenBusy</c> campaigns.</summary>
+    public double HoldShare { get; init; }
+
+    public int VoiceApiPort { get; init; }
 
     /// <summary>The record's printout without the secrets (the default one would print them).</summary>
     private bool PrintMembers(StringBuilder builder)
@@ -71,7 +86,8 @@ public sealed record SimulatorArguments
         builder.Append(CultureInfo.InvariantCulture, $"BaseUrl = {BaseUrl}, Calls = {Calls}, Rate = {Rate}, SignatureSecret = ***, ApiKey = {ApiKey}, ")
             .Append(CultureInfo.InvariantCulture, $"ApplicationId = {ApplicationId}, Seed = {Seed}, Duplicates = {Duplicates}, Shuffle = {Shuffle}, ")
             .Append(CultureInfo.InvariantCulture, $"SummaryFile = {SummaryFile}, Campaigns = {Campaigns}, Concurrency = {Concurrency}, EventRate = {EventRate}, ")
-            .Append(CultureInfo.InvariantCulture, $"RecordingBaseUrl = {RecordingBaseUrl}, Quiet = {Quiet}, FunctionKey = {(FunctionKey is null ? "(none)" : "***")}");
+            .Append(CultureInfo.InvariantCulture, $"RecordingBaseUrl = {RecordingBaseUrl}, Quiet = {Quiet}, FunctionKey = {(FunctionKey is null ? "(none)" : "***")}, ")
+            .Append(CultureInfo.InvariantCulture, $"HoldShare = {HoldShare}, VoiceApiPort = {VoiceApiPort}");
         return true;
     }
 
@@ -112,7 +128,7 @@ public sealed record SimulatorArguments
         {
             "--base-url", "--calls", "--rate", "--signature-secret", "--api-key", "--application-id", "--seed", "--duplicates",
             "--shuffle", "--summary", "--campaigns", "--concurrency", "--event-rate", "--recording-base-url",
-            "--function-key",
+            "--function-key", "--hold-share", "--voice-api-port",
         };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
@@ -146,9 +162,11 @@ public sealed record SimulatorArguments
             Campaigns = values.GetValueOrDefault("--campaigns") ?? "fetch",
             Concurrency = Int("--concurrency", 32, 1, 10_000),
             EventRate = values.ContainsKey("--event-rate") ? Double("--event-rate", 0, 0.01, 1_000_000) : null,
-            RecordingBaseUrl = values.GetValueOrDefault("--recording-base-url") ?? "https://api-us.nexmo.com/v1/files/",
+            RecordingBaseUrl = values.GetValueOrDefault("--recording-base-url"),
             Quiet = flags.Contains("--quiet"),
             FunctionKey = FunctionKeyOption(),
+            HoldShare = Double("--hold-share", 0, 0, 1),
+            VoiceApiPort = Int("--voice-api-port", 0, 0, 65535),
         };
 
         // The flag wins; an empty flag is a mistake (e.g. an unset shell variable), not a request to use the environment.

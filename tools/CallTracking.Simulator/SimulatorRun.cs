@@ -18,6 +18,13 @@ public static class SimulatorRun
     public static async Task<SimulationSummary> RunAsync(SimulatorArguments arguments, HttpClient http, CancellationToken cancellationToken)
     {
         var campaigns = await CampaignSource.LoadAsync(arguments.Campaigns, http, arguments.FunctionKey, cancellationToken);
+        // The whenBusy campaigns get only the hold scenario (the mix's calls on them would find their agent busy and be
+        // held, which the mix does not play); the others the usual mix.
+        var holdCalls = (int)Math.Round(arguments.Calls * arguments.HoldShare, MidpointRounding.AwayFromZero);
+        var holdCampaigns = campaigns.Where(c => c.WhenBusy is not null).ToList();
+        var mixCampaigns = holdCampaigns.Count < campaigns.Count ? campaigns.Where(c => c.WhenBusy is null).ToList() : campaigns;
+        // The app's Voice API base points at the simulator's with a hold share; recordings must be fetchable there too.
+        await using var voiceApi = holdCalls > 0 ? SimVoiceApi.Start(arguments.VoiceApiPort) : null;
         var calls = new ScenarioGenerator(new GeneratorOptions
         {
             Seed = arguments.Seed,
@@ -25,8 +32,8 @@ public static class SimulatorRun
             ShuffleFraction = arguments.Shuffle,
             CallsPerSecond = arguments.EventRate is { } eventRate ? eventRate / 9 : arguments.Rate,
             Epoch = DateTimeOffset.UtcNow,
-            RecordingBaseUrl = arguments.RecordingBaseUrl,
-        }).Generate(campaigns, arguments.Calls);
+            RecordingBaseUrl = arguments.RecordingBaseUrl ?? voiceApi?.RecordingBaseUrl ?? SimulatorArguments.VonageRecordingBaseUrl,
+        }).Generate(mixCampaigns, Math.Max(0, arguments.Calls - holdCalls));
 
         var signer = new VonageRequestSigner(arguments.SignatureSecret, arguments.ApiKey, arguments.ApplicationId);
         var sender = new VonageSender(http, signer, new SenderOptions
@@ -35,7 +42,14 @@ public static class SimulatorRun
             MaxConcurrentCalls = arguments.Concurrency,
             OpenLoopRequestsPerSecond = arguments.EventRate,
         });
+        if (voiceApi is not null)
+        {
+            await Console.Error.WriteLineAsync($"Voice API for hold transfers and recordings at {voiceApi.BaseUrl} (the app's Vonage__VoiceApiBaseUrl must point here).");
+        }
+
         var report = await sender.RunAsync(calls, cancellationToken);
-        return SimulationSummary.From(arguments.Seed, report);
+        var hold = voiceApi is null ? null
+            : await new HoldPlayer(http, signer, voiceApi).RunAsync(holdCampaigns, holdCalls, arguments.Seed, cancellationToken);
+        return SimulationSummary.From(arguments.Seed, report, hold);
     }
 }
