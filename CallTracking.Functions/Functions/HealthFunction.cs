@@ -1,5 +1,6 @@
 using System.Net;
 using System.Reflection;
+using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Http;
@@ -8,18 +9,28 @@ namespace CallTracking.Functions.Functions;
 
 /// <summary>
 /// Liveness probe for deployments and the local host; touches no storage. <c>degraded</c> (still 200: the app runs)
-/// names the settings it lacks, never their values.
+/// names the settings it lacks, never their values. <c>callStarts</c>: this instance's background call-start writer
+/// (written, waiting, dropped because its queue was full: those rows are left to the event webhook).
 /// </summary>
-public sealed class HealthFunction(SettingsHealth settings)
+public sealed class HealthFunction(SettingsHealth settings, CallStartRecorder callStarts)
 {
     private static readonly string Version =
         typeof(HealthFunction).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
     [Function("Health")]
     public Task<HttpResponseData> Run([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequestData req) =>
-        req.JsonAsync(settings.IsDegraded
+        req.JsonAsync((settings.IsDegraded
             ? new HealthReport("degraded", Version, settings.Problems)
-            : new HealthReport("ok", Version, null));
+            : new HealthReport("ok", Version, null)) with
+        {
+            CallStarts = new CallStartHealth(callStarts.Written, callStarts.Pending, callStarts.Dropped),
+        });
 }
 
-public sealed record HealthReport(string Status, string Version, IReadOnlyList<SettingProblem>? Problems);
+public sealed record HealthReport(string Status, string Version, IReadOnlyList<SettingProblem>? Problems)
+{
+    public CallStartHealth? CallStarts { get; init; }
+}
+
+/// <summary>The call-start writer of the instance that answered, since it started.</summary>
+public sealed record CallStartHealth(long Written, int Pending, long Dropped);

@@ -96,8 +96,7 @@ public sealed class LiveCallIndexTests(AzuriteFixture azurite) : IAsyncLifetime
         // A write that read the ledger before processing and landed after it.
         await table.UpsertEntityAsync(new TableEntity(campaign.Id, events.ConversationUuid) { ["State"] = LiveCallIndex.Live });
         var later = new ManualTimeProvider(DateTimeOffset.UtcNow + LiveCallIndex.VerifyAfter + TimeSpan.FromMinutes(1));
-        var index = new LiveCallIndex(azurite.TableService(), _services.GetRequiredService<CallStore>(),
-            _services.GetRequiredService<OptimisticConcurrency>(), later);
+        var index = new LiveCallIndex(azurite.TableService(), _services.GetRequiredService<CallStore>(), later);
 
         Assert.Equal(new LiveCallCounts(1, 0), await CountAsync(campaign)); // still fresh: counted as written
         Assert.Equal(LiveCallCounts.None, await index.CountAsync(campaign.Id));
