@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The answer under a closed-loop flood where every request is a new call, and what the call-start writer makes of it.
 #   bench/answer-flood.sh [seconds=15] [connections=16]
+# Env OPEN_RATE (500) / OPEN_SECONDS (60; 0 skips): first an open loop at a fixed rate of new calls (the loadgen's
+# `{n}` numbering), its latency from each request's scheduled start, and how many of those starts were written.
 # Release builds, Azurite on free ports, the local host (real worker, queue triggers off, signatures off as in
 # local-host-load.sh), the sample campaigns. wrk (unique conversation and leg uuid per request, from a Lua script)
 # answers the demo number for <seconds>; then the Calls table's rows are counted every second until they stop
@@ -64,6 +66,31 @@ function request()
 end
 LUA
 
+wait_idle() { # until worker + Azurite use < 5 % of a core for 2 s in a row; prints the seconds since $1 when they last worked
+  local idle=0 prev now last_busy
+  prev=$(cpu_ms "$worker_pid" "$azurite_pid"); last_busy=$(date +%s.%N)
+  while [ "$idle" -lt 4 ]; do
+    sleep 0.5
+    now=$(cpu_ms "$worker_pid" "$azurite_pid")
+    if [ $((now - prev)) -lt 25 ]; then idle=$((idle + 1)); else idle=0; last_busy=$(date +%s.%N); fi
+    prev=$now
+  done
+  echo "$last_busy - $1" | bc
+}
+
+open_rate=${OPEN_RATE:-500}; open_seconds=${OPEN_SECONDS:-60}
+if [ "$open_seconds" -gt 0 ]; then
+  echo "== $(date -u '+%F %H:%M UTC'); uptime:$(uptime)"
+  echo "== open loop: $open_rate new calls/s for $open_seconds s"
+  open_start=$(date +%s.%N)
+  dotnet "$benchmarks" loadgen open "$base/api/answer?to=447700900001&from=447700900123&uuid=OL-{n}&conversation_uuid=OPEN-{n}" "$open_rate" "$open_seconds" || true
+  open_end=$(wait_idle "$open_start")
+  open_rows=$(( $(rows) - before ))
+  echo "open loop: $open_rows call starts written of $((open_rate * open_seconds)) + warm-up $(( open_rate < 500 ? open_rate : 500 )); writing ended $(printf '%.1f' "$open_end") s after the open loop's start"
+  echo "health: $(curl -sS "$base/api/health")"
+  before=$(rows)
+fi
+
 echo "== $(date -u '+%F %H:%M UTC'); uptime:$(uptime)"
 # The same wrk run against the Node tutorial app first (the issue's floor), on the same machine, moments apart.
 node_port=$(free_port)
@@ -71,7 +98,10 @@ node bench/node-tutorial-app.js "$node_port" &
 node_pid=$!
 for _ in $(seq 1 100); do listening "$node_port" && break; sleep 0.1; done
 echo "== Node tutorial app: wrk -t2 -c$connections -d${duration}s (same script)"
-node_rps=$(wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$lua" "http://127.0.0.1:$node_port/" | tee /dev/stderr | awk '/Requests\/sec/ {print $2}')
+wrk -t2 -c"$connections" -d"${duration}s" --latency -s "$lua" "http://127.0.0.1:$node_port/" >/tmp/bench-answer-flood.$$.node
+cat /tmp/bench-answer-flood.$$.node
+node_rps=$(awk '/Requests\/sec/ {print $2}' /tmp/bench-answer-flood.$$.node)
+rm -f /tmp/bench-answer-flood.$$.node
 kill -TERM "$node_pid"; wait "$node_pid" 2>/dev/null || true
 echo "== ours: wrk -t2 -c$connections -d${duration}s"
 cpu_before=$(cpu_ms "$host_pid" "$worker_pid"); az_before=$(cpu_ms "$azurite_pid")
@@ -81,16 +111,8 @@ requests=$(awk '/requests in/ {print $1}' /tmp/bench-answer-flood.$$.wrk)
 our_rps=$(awk '/Requests\/sec/ {print $2}' /tmp/bench-answer-flood.$$.wrk)
 echo "== ours / Node tutorial app: $our_rps / $node_rps req/s = $(echo "scale=2; $our_rps / $node_rps" | bc) ×"
 rm -f /tmp/bench-answer-flood.$$.wrk
-# Waiting for the writer without loading Azurite: done when worker + Azurite use < 5 % of a core for 2 s in a row.
 echo "== waiting for the call-start writer to go idle"
-idle=0; prev=$(cpu_ms "$worker_pid" "$azurite_pid"); last_busy=$(date +%s.%N)
-while [ "$idle" -lt 4 ]; do
-  sleep 0.5
-  now=$(cpu_ms "$worker_pid" "$azurite_pid")
-  if [ $((now - prev)) -lt 25 ]; then idle=$((idle + 1)); else idle=0; last_busy=$(date +%s.%N); fi
-  prev=$now
-done
-last_t=$(echo "$last_busy - $start" | bc)
+last_t=$(wait_idle "$start")
 cpu_after=$(cpu_ms "$host_pid" "$worker_pid"); az_after=$(cpu_ms "$azurite_pid")
 last=$(( $(rows) - before ))
 echo "== result: $requests answers; $last call starts written (sustained $(echo "scale=0; $last / $last_t" | bc) rows/s: writing ended $(printf '%.1f' "$last_t") s after the flood's start); $((requests - last)) not written (dropped)"

@@ -12,7 +12,8 @@ internal static class LoadGenCommand
     {
         // Usage:
         //   open    <url> <requests per second> <seconds>   fixed-rate (open-loop) load; latency counted from each request's
-        //                                                   scheduled start, so a stall is not hidden (no coordinated omission)
+        //                                                   scheduled start, so a stall is not hidden (no coordinated omission);
+        //                                                   "{n}" in the url becomes the request's number (a new call each)
         //   startup <LocalHost.dll> <app dir> <path+query>  spawns the host and times spawn -> first 200 on the path
         //   rows    <storage connection string> <table>     counts a table's rows (the call-start writer's progress)
         var mode = args.ElementAtOrDefault(0);
@@ -57,10 +58,13 @@ internal static class OpenLoop
             UseProxy = false,
         });
 
+        var run = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        Uri Numbered(string n) => new(url.OriginalString.Replace("{n}", run + "-" + n, StringComparison.Ordinal));
+
         // Warm-up: JIT on both sides, connections open.
         for (var i = 0; i < Math.Min(rate, 500); i++)
         {
-            using var _ = await client.GetAsync(url);
+            using var _ = await client.GetAsync(Numbered("w" + i.ToString(CultureInfo.InvariantCulture)));
         }
 
         var total = rate * seconds;
@@ -80,7 +84,7 @@ internal static class OpenLoop
                 {
                     try
                     {
-                        using var response = await client.GetAsync(url, HttpCompletionOption.ResponseContentRead);
+                        using var response = await client.GetAsync(Numbered(index.ToString(CultureInfo.InvariantCulture)), HttpCompletionOption.ResponseContentRead);
                         if (response.StatusCode != HttpStatusCode.OK)
                         {
                             Interlocked.Increment(ref failures);
@@ -176,6 +180,10 @@ internal static partial class Startup
                         }
 
                         Console.WriteLine(FormattableString.Invariant($"  {first.TotalMilliseconds,6:F0} ms  first 200"));
+                        // The worker's own part: process start -> tables and queues ready (it connects right after), from health.
+                        var health = await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/api/health"));
+                        var startup = health.IndexOf("\"startup\"", StringComparison.Ordinal);
+                        Console.WriteLine("  worker (health): " + (startup < 0 ? "no start-up timing in this version" : health[startup..].TrimEnd('}')));
                         return 0;
                     }
                 }
