@@ -39,6 +39,7 @@ public sealed class RecentEntries<T>(int generationSize)
     private readonly object _swap = new();
     private ConcurrentDictionary<string, T> _current = new(StringComparer.Ordinal);
     private ConcurrentDictionary<string, T> _previous = new(StringComparer.Ordinal);
+    private int _count;
 
     public T? TryGet(string key) =>
         _current.TryGetValue(key, out var value) || _previous.TryGetValue(key, out value) ? value : null;
@@ -46,8 +47,14 @@ public sealed class RecentEntries<T>(int generationSize)
     public void Set(string key, T value)
     {
         var current = _current;
-        current[key] = value;
-        if (current.Count >= generationSize)
+        if (!current.TryAdd(key, value))
+        {
+            current[key] = value;
+            return;
+        }
+
+        // A counter rather than ConcurrentDictionary.Count, which takes every lock of the map.
+        if (Interlocked.Increment(ref _count) >= generationSize)
         {
             lock (_swap)
             {
@@ -55,6 +62,7 @@ public sealed class RecentEntries<T>(int generationSize)
                 {
                     _previous = current;
                     _current = new ConcurrentDictionary<string, T>(StringComparer.Ordinal);
+                    Interlocked.Exchange(ref _count, 0);
                 }
             }
         }
