@@ -3,7 +3,9 @@
 #   bench/local-host-load.sh [path?query]        default: api/health
 #   e.g. bench/local-host-load.sh 'api/answer?to=<demo tracking number>&from=447700900123&uuid=u1&conversation_uuid=CON-1'
 # Runs: wrk -t2 -c16 -d15s --latency (closed loop), a 500 req/s open-loop run (p50/p99/p99.9), and worker
-# start-to-first-200 on the path (3 runs). Installs wrk from Debian if missing. Env: DURATION (15), RATE (500).
+# start-to-first-200 on the path (3 runs). Installs wrk from Debian if missing. Env: DURATION (15), RATE (500),
+# APP_DIR (the app to run; default the Release build, e.g. a `dotnet publish` output), STARTUP_ONLY=1 (skip the two
+# load runs), STARTUP_RUNS (3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 path=${1:-api/health}
@@ -21,7 +23,7 @@ echo "== build (Release)"
 dotnet build tools/CallTracking.LocalHost -c Release --nologo -v quiet -clp:ErrorsOnly
 dotnet build bench/CallTracking.Benchmarks -c Release --nologo -v quiet -clp:ErrorsOnly
 host_dll=tools/CallTracking.LocalHost/bin/Release/net10.0/CallTracking.LocalHost.dll
-app_dir=$(pwd)/CallTracking.Functions/bin/Release/net10.0
+app_dir=${APP_DIR:-$(pwd)/CallTracking.Functions/bin/Release/net10.0}
 benchmarks=bench/CallTracking.Benchmarks/bin/Release/net10.0/CallTracking.Benchmarks.dll
 
 listening() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
@@ -55,14 +57,17 @@ fi
 echo "== probe: GET /$path"
 curl -sS -w "\nHTTP %{http_code}\n" "$base/$path" | head -c 600; echo
 
-echo "== wrk -t2 -c16 -d${duration}s --latency $base/$path"
-wrk -t2 -c16 -d"${duration}s" --latency "$base/$path"
+if [ -z "${STARTUP_ONLY:-}" ]; then
+  echo "== wrk -t2 -c16 -d${duration}s --latency $base/$path"
+  wrk -t2 -c16 -d"${duration}s" --latency "$base/$path"
 
-echo "== open loop: $rate req/s for $duration s"
-dotnet "$benchmarks" loadgen open "$base/$path" "$rate" "$duration"
+  echo "== open loop: $rate req/s for $duration s"
+  dotnet "$benchmarks" loadgen open "$base/$path" "$rate" "$duration"
+fi
 
 kill -TERM "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 rm -f /tmp/bench-local-host.$$.log
 
-echo "== start to first 200 on /$path (3 runs; includes the host's own start)"
-for _ in 1 2 3; do dotnet "$benchmarks" loadgen startup "$host_dll" "$app_dir" "$path"; done
+runs=${STARTUP_RUNS:-3}
+echo "== start to first 200 on /$path ($runs runs; includes the host's own start; app $app_dir); uptime:$(uptime)"
+for _ in $(seq 1 "$runs"); do dotnet "$benchmarks" loadgen startup "$host_dll" "$app_dir" "$path"; done

@@ -6,6 +6,7 @@ public static class CallServices
 {
     public static IServiceCollection AddCalls(this IServiceCollection services)
     {
+        services.AddSingleton<RecentCallRecords>();
         services.AddSingleton<CallStore>();
         services.AddSingleton<LiveCallIndex>();
         return services;

@@ -18,13 +18,13 @@ public sealed record LiveCallCounts(long InProgress, long Pending)
 /// because the ledger itself is partitioned by conversation and cannot be counted per campaign without a scan.
 /// Every ledger write that can change a call's state (the answer's start record, each webhook, the watchdog) passes
 /// the row it left here: a call is <c>live</c> until it is final, then <c>ended</c> (pending) until processed, when
-/// its row is deleted. States only move forward (an ETag-conditional write never replaces <c>ended</c> by
+/// its row is deleted. States only move forward (live is only ever inserted, so it never replaces <c>ended</c> by
 /// <c>live</c>), so duplicate and out-of-order events cannot re-open a call. A row that a stale write re-created after
 /// processing, or that missed a write, heals on read: rows untouched for <see cref="VerifyAfter"/> are checked
 /// against the ledger (one point read each; only long calls and stragglers), and the watchdog closes calls whose
 /// final events never came.
 /// </summary>
-public sealed class LiveCallIndex(TableServiceClient tables, CallStore calls, OptimisticConcurrency concurrency, TimeProvider time)
+public sealed class LiveCallIndex(TableServiceClient tables, CallStore calls, TimeProvider time)
 {
     public const string Live = "live";
     public const string Ended = "ended";
@@ -32,7 +32,14 @@ public sealed class LiveCallIndex(TableServiceClient tables, CallStore calls, Op
     /// <summary>How long a row may go unwritten before a read checks it against the ledger.</summary>
     public static readonly TimeSpan VerifyAfter = TimeSpan.FromMinutes(5);
 
+    private const int MaxTransactionActions = 100;
+
     private readonly TableClient _table = tables.GetTableClient(StorageNames.LiveCallsTable);
+
+    // The state each recent call's row had when this instance last wrote or read it. Most webhooks of a call do not
+    // move it (started, ringing, answered of a live call), so they need no read of the row; only this instance's own
+    // knowledge counts, so a row it never saw (e.g. a write that failed) is still read and written as before.
+    private readonly RecentEntries<string> _known = new(RecentCallRecords.GenerationSize);
 
     /// <summary>The state <paramref name="call"/> puts its index row in: live, ended, or null (processed, or no campaign).</summary>
     public static string? StateOf(CallRecord call) =>
@@ -43,12 +50,54 @@ public sealed class LiveCallIndex(TableServiceClient tables, CallStore calls, Op
     /// <summary>Brings the call's index row in line with the ledger row just written. Idempotent.</summary>
     public Task TrackAsync(CallRecord call, CancellationToken cancellationToken = default) =>
         StateOf(call) is { } state
-            ? MoveForwardAsync(call.CampaignId!, call.PartitionKey, state, cancellationToken)
+            ? Rank(_known.TryGet(KeyOf(call.CampaignId!, call.PartitionKey))) >= Rank(state)
+                ? Task.CompletedTask // this instance saw the row at this state or later: MoveForwardAsync would change nothing
+                : MoveForwardAsync(call.CampaignId!, call.PartitionKey, state, cancellationToken)
             : call.CampaignId is { } campaignId ? RemoveAsync(campaignId, call.PartitionKey, cancellationToken) : Task.CompletedTask;
+
+    /// <summary>
+    /// <see cref="TrackAsync"/> for many calls (the call-start writer's batch): the new live rows of one campaign go in
+    /// one transaction of inserts; should any of them exist already (the transaction fails whole), each is tracked alone.
+    /// </summary>
+    public async Task TrackAllAsync(IReadOnlyCollection<CallRecord> calls, CancellationToken cancellationToken = default)
+    {
+        var alone = new List<CallRecord>();
+        var newLive = calls
+            .Where(c => StateOf(c) == Live && _known.TryGet(KeyOf(c.CampaignId!, c.PartitionKey)) is null)
+            .DistinctBy(c => c.PartitionKey, StringComparer.Ordinal)
+            .ToList();
+        alone.AddRange(calls.Except(newLive));
+        foreach (var chunk in newLive.GroupBy(c => c.CampaignId!, StringComparer.Ordinal).SelectMany(g => g.Chunk(MaxTransactionActions)))
+        {
+            if (chunk.Length == 1)
+            {
+                alone.Add(chunk[0]);
+                continue;
+            }
+
+            try
+            {
+                await _table.SubmitTransactionAsync(
+                    chunk.Select(c => new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(c.CampaignId!, c.PartitionKey) { ["State"] = Live })),
+                    cancellationToken);
+                foreach (var call in chunk)
+                {
+                    _known.Set(KeyOf(call.CampaignId!, call.PartitionKey), Live);
+                }
+            }
+            catch (RequestFailedException ex) when (!MissingStorageRecovery.IsMissingStorageCode(ex.ErrorCode))
+            {
+                alone.AddRange(chunk);
+            }
+        }
+
+        await Task.WhenAll(alone.Select(call => TrackAsync(call, cancellationToken)));
+    }
 
     /// <summary>The call was processed: it is neither in progress nor pending any more. Idempotent.</summary>
     public async Task RemoveAsync(string campaignId, string callId, CancellationToken cancellationToken = default)
     {
+        _known.Remove(KeyOf(campaignId, callId));
         try
         {
             await _table.DeleteEntityAsync(campaignId, callId, ETag.All, cancellationToken);
@@ -59,29 +108,33 @@ public sealed class LiveCallIndex(TableServiceClient tables, CallStore calls, Op
         }
     }
 
-    private Task MoveForwardAsync(string campaignId, string callId, string state, CancellationToken cancellationToken) =>
-        concurrency.RunAsync($"Live call {callId}", async ct =>
+    // Two states, and a row only moves forward: live is an insert (a row already there is live or ended, so a
+    // conflict means nothing to do), ended an unconditional write (nothing outranks it). Neither needs to read the row.
+    private async Task MoveForwardAsync(string campaignId, string callId, string state, CancellationToken cancellationToken)
+    {
+        var row = new TableEntity(campaignId, callId) { ["State"] = state };
+        if (state == Ended)
         {
-            var existing = await _table.GetEntityIfExistsAsync<TableEntity>(campaignId, callId, cancellationToken: ct);
-            if (existing.HasValue && Rank(existing.Value!.GetString("State")) >= Rank(state))
+            await _table.UpsertEntityAsync(row, TableUpdateMode.Replace, cancellationToken);
+        }
+        else
+        {
+            try
             {
-                return Attempt.Done(true);
+                await _table.AddEntityAsync(row, cancellationToken);
             }
+            catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.Conflict)
+            {
+                // Already live or ended.
+            }
+        }
 
-            var row = new TableEntity(campaignId, callId) { ["State"] = state };
-            if (existing.HasValue)
-            {
-                await _table.UpdateEntityAsync(row, existing.Value!.ETag, TableUpdateMode.Replace, ct);
-            }
-            else
-            {
-                await _table.AddEntityAsync(row, ct);
-            }
-
-            return Attempt.Done(true);
-        }, cancellationToken);
+        _known.Set(KeyOf(campaignId, callId), state);
+    }
 
     private static int Rank(string? state) => state == Ended ? 2 : state == Live ? 1 : 0;
+
+    private static string KeyOf(string campaignId, string callId) => campaignId + "|" + callId;
 
     /// <summary>Counts one campaign's live and pending calls: one partition query, plus the checks of stale rows.</summary>
     public async Task<LiveCallCounts> CountAsync(string campaignId, CancellationToken cancellationToken = default)

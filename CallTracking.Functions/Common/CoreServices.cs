@@ -15,7 +15,8 @@ public static class CoreServices
         services.AddSingleton<SettingsHealth>();
         services.AddHostedService(sp => sp.GetRequiredService<SettingsHealth>());
         services.AddStorageClients();
-        services.AddHostedService<StorageInitializerService>();
+        services.AddSingleton<StorageInitializerService>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageInitializerService>());
         // Back-off runs on real time, not on the TimeProvider service (see OptimisticConcurrency).
         services.AddSingleton(new OptimisticConcurrency(TimeProvider.System));
         return services;

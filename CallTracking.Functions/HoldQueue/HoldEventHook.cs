@@ -12,7 +12,7 @@ namespace CallTracking.Functions.HoldQueue;
 /// </summary>
 public sealed class HoldEventHook(
     HoldQueueService holdQueue, HoldQueueStore store, CampaignDirectory campaigns, CampaignCompiler compiler, CallbackUrlResolver callbackUrls,
-    UnansweredConnect unanswered)
+    UnansweredConnect unanswered, RecentCallRecords? recentCalls = null)
     : ICallEventHook, ICallClosedHook
 {
     /// <summary>The original call id, put in the query of the webhooks of a transfer's NCCO.</summary>
@@ -27,7 +27,7 @@ public sealed class HoldEventHook(
         }
 
         // A caller's leg that was transferred lives in a new conversation; its own events do not carry our marker.
-        if (e.Uuid is not null && (e.Direction == "inbound" || e.Kind == VonageEventKind.Transfer))
+        if (e.Uuid is not null && (e.Direction == "inbound" || e.Kind == VonageEventKind.Transfer) && !IsOwnConversation(e))
         {
             var hold = await store.GetHoldCallAsync(e.Uuid, cancellationToken);
             if (hold is not null && hold.CallId != e.ConversationUuid)
@@ -49,7 +49,11 @@ public sealed class HoldEventHook(
         var callId = call.PartitionKey;
         if (e.Uuid == call.InboundLegUuid && CallStateMachine.IsTerminal(call.InboundStatus))
         {
-            await holdQueue.LeaveAsync(e.Uuid, cancellationToken);
+            if (await MayHaveWaitedAsync(call, cancellationToken))
+            {
+                await holdQueue.LeaveAsync(e.Uuid, cancellationToken);
+            }
+
             if (call.AgentNumber is { } reservedAgent)
             {
                 // A caller transferred to the agent who hangs up before the agent answers frees the reservation.
@@ -116,6 +120,22 @@ public sealed class HoldEventHook(
             callbackUrls.Resolve(context.RequestUrl).BaseUrl, recheck: false, cancellationToken);
         return HoldNcco.OnHold(compiler.Get(campaign), whenBusy, withNotice: false);
     }
+
+    /// <summary>
+    /// The event's conversation is the one its leg started in: this instance has seen that call's row with this leg as
+    /// its caller's leg (a leg uuid, once set, never changes). Only a transferred leg's events come from another
+    /// conversation, so the hold-call lookup could only return this same call: it is skipped.
+    /// </summary>
+    private bool IsOwnConversation(VonageEvent e) =>
+        recentCalls?.TryGet(e.ConversationUuid) is { } seen && seen.InboundLegUuid is { } leg && leg == e.Uuid;
+
+    /// <summary>
+    /// Only a caller of a <c>whenBusy</c> campaign joins a wait list, and joining sets <see cref="CallRecord.HoldEnteredAt"/>:
+    /// for any other call the caller's hang-up has no wait to leave, so its hold-call read is skipped.
+    /// </summary>
+    private async ValueTask<bool> MayHaveWaitedAsync(CallRecord call, CancellationToken cancellationToken) =>
+        call.HoldEnteredAt is not null
+        || (call.CampaignId is { } campaignId && (await campaigns.FindByIdAsync(campaignId, cancellationToken))?.WhenBusy is not null);
 
     internal static string? CallFromQuery(string? query)
     {

@@ -18,6 +18,7 @@ public sealed class CallTrackingMetrics
     public const string PoisonReplayed = "calltracking.poison.replayed";
     public const string WatchdogActions = "calltracking.watchdog.actions";
     public const string AnswerFallbacks = "calltracking.answer.fallbacks";
+    public const string CallStartsDropped = "calltracking.callstarts.dropped";
 
     private readonly Counter<long> _callsProcessed;
     private readonly Counter<long> _deliveries;
@@ -26,6 +27,7 @@ public sealed class CallTrackingMetrics
     private readonly Counter<long> _poisonReplayed;
     private readonly Counter<long> _watchdogActions;
     private readonly Counter<long> _answerFallbacks;
+    private readonly Counter<long> _callStartsDropped;
 
     public CallTrackingMetrics(IMeterFactory meterFactory)
     {
@@ -37,6 +39,8 @@ public sealed class CallTrackingMetrics
         _poisonReplayed = meter.CreateCounter<long>(PoisonReplayed, "{message}", "Messages moved back from a -poison queue by the replay endpoint.");
         _watchdogActions = meter.CreateCounter<long>(WatchdogActions, "{call}", "Stale-call watchdog actions: closed, rescued (final but never queued), resent.");
         _answerFallbacks = meter.CreateCounter<long>(AnswerFallbacks, "{call}", "Calls answered with the fallback NCCO, by source (answer error, Vonage fallback URL).");
+        _callStartsDropped = meter.CreateCounter<long>(CallStartsDropped, "{call}",
+            "Call starts the answer could not hand to the background writer (its queue full): the event webhook writes those rows.");
     }
 
     public void CallProcessed(string? outcome) =>
@@ -68,4 +72,7 @@ public sealed class CallTrackingMetrics
     /// <param name="source">answer_error or fallback_url.</param>
     public void AnswerFallback(string source) =>
         _answerFallbacks.Add(1, new KeyValuePair<string, object?>("source", source));
+
+    /// <summary>A call start dropped by the full call-start queue (never blocks the answer).</summary>
+    public void CallStartDropped() => _callStartsDropped.Add(1);
 }

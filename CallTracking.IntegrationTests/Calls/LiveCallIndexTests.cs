@@ -96,11 +96,30 @@ public sealed class LiveCallIndexTests(AzuriteFixture azurite) : IAsyncLifetime
         // A write that read the ledger before processing and landed after it.
         await table.UpsertEntityAsync(new TableEntity(campaign.Id, events.ConversationUuid) { ["State"] = LiveCallIndex.Live });
         var later = new ManualTimeProvider(DateTimeOffset.UtcNow + LiveCallIndex.VerifyAfter + TimeSpan.FromMinutes(1));
-        var index = new LiveCallIndex(azurite.TableService(), _services.GetRequiredService<CallStore>(),
-            _services.GetRequiredService<OptimisticConcurrency>(), later);
+        var index = new LiveCallIndex(azurite.TableService(), _services.GetRequiredService<CallStore>(), later);
 
         Assert.Equal(new LiveCallCounts(1, 0), await CountAsync(campaign)); // still fresh: counted as written
         Assert.Equal(LiveCallCounts.None, await index.CountAsync(campaign.Id));
         Assert.False((await table.GetEntityIfExistsAsync<TableEntity>(campaign.Id, events.ConversationUuid)).HasValue);
+    }
+
+    [Fact]
+    public async Task Tracking_many_new_calls_at_once_never_reopens_an_ended_one()
+    {
+        var (campaign, _) = await NewCallAsync();
+        var index = _services.GetRequiredService<LiveCallIndex>();
+        var ended = new CallRecord { PartitionKey = TestServices.UniqueId("CON"), CampaignId = campaign.Id, InboundStatus = "completed" };
+        await index.TrackAsync(ended);
+        var fresh = Enumerable.Range(0, 3)
+            .Select(_ => new CallRecord { PartitionKey = TestServices.UniqueId("CON"), CampaignId = campaign.Id, InboundStatus = "ringing" })
+            .ToList();
+
+        // A fresh index (another instance) that knows nothing: the ended call's late start record is in the batch.
+        var other = new LiveCallIndex(azurite.TableService(), _services.GetRequiredService<CallStore>(), TimeProvider.System);
+        await other.TrackAllAsync([.. fresh, new CallRecord { PartitionKey = ended.PartitionKey, CampaignId = campaign.Id, InboundStatus = "ringing" }]);
+        Assert.Equal(new LiveCallCounts(3, 1), await CountAsync(campaign));
+
+        await other.TrackAllAsync(fresh); // again: nothing changes
+        Assert.Equal(new LiveCallCounts(3, 1), await CountAsync(campaign));
     }
 }

@@ -18,6 +18,11 @@ public class LocalHostEndToEndTests(FunctionsHostFixture host)
         Assert.StartsWith("application/json", response.Content.Headers.ContentType?.ToString(), StringComparison.Ordinal);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal("ok", body.RootElement.GetProperty("status").GetString());
+        // The call-start writer's counts are visible (how many the answer had to drop above all).
+        var callStarts = body.RootElement.GetProperty("callStarts");
+        Assert.Equal(JsonValueKind.Number, callStarts.GetProperty("dropped").ValueKind);
+        Assert.Equal(JsonValueKind.Number, callStarts.GetProperty("written").ValueKind);
+        Assert.Equal(JsonValueKind.Number, callStarts.GetProperty("pending").ValueKind);
     }
 
     [Theory]

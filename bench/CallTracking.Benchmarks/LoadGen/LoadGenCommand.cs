@@ -12,22 +12,38 @@ internal static class LoadGenCommand
     {
         // Usage:
         //   open    <url> <requests per second> <seconds>   fixed-rate (open-loop) load; latency counted from each request's
-        //                                                   scheduled start, so a stall is not hidden (no coordinated omission)
+        //                                                   scheduled start, so a stall is not hidden (no coordinated omission);
+        //                                                   "{n}" in the url becomes the request's number (a new call each)
         //   startup <LocalHost.dll> <app dir> <path+query>  spawns the host and times spawn -> first 200 on the path
+        //   rows    <storage connection string> <table>     counts a table's rows (the call-start writer's progress)
         var mode = args.ElementAtOrDefault(0);
         return mode switch
         {
             "open" when args.Length == 4 => await OpenLoop.RunAsync(new Uri(args[1]), int.Parse(args[2], CultureInfo.InvariantCulture),
                 int.Parse(args[3], CultureInfo.InvariantCulture)),
             "startup" when args.Length == 4 => await Startup.RunAsync(args[1], args[2], args[3]),
+            "rows" when args.Length == 3 => await CountRowsAsync(args[1], args[2]),
             _ => Usage(),
         };
 
         static int Usage()
         {
-            Console.Error.WriteLine("usage: open <url> <rps> <seconds> | startup <LocalHost.dll> <app dir> <path?query>");
+            Console.Error.WriteLine("usage: open <url> <rps> <seconds> | startup <LocalHost.dll> <app dir> <path?query> | rows <connection string> <table>");
             return 2;
         }
+    }
+
+    private static async Task<int> CountRowsAsync(string connectionString, string table)
+    {
+        var rows = 0;
+        var client = new Azure.Data.Tables.TableClient(connectionString, table);
+        await foreach (var _ in client.QueryAsync<Azure.Data.Tables.TableEntity>(select: ["PartitionKey"]))
+        {
+            rows++;
+        }
+
+        Console.WriteLine(rows.ToString(CultureInfo.InvariantCulture));
+        return 0;
     }
 }
 
@@ -42,10 +58,13 @@ internal static class OpenLoop
             UseProxy = false,
         });
 
+        var run = Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
+        Uri Numbered(string n) => new(url.OriginalString.Replace("{n}", run + "-" + n, StringComparison.Ordinal));
+
         // Warm-up: JIT on both sides, connections open.
         for (var i = 0; i < Math.Min(rate, 500); i++)
         {
-            using var _ = await client.GetAsync(url);
+            using var _ = await client.GetAsync(Numbered("w" + i.ToString(CultureInfo.InvariantCulture)));
         }
 
         var total = rate * seconds;
@@ -65,7 +84,7 @@ internal static class OpenLoop
                 {
                     try
                     {
-                        using var response = await client.GetAsync(url, HttpCompletionOption.ResponseContentRead);
+                        using var response = await client.GetAsync(Numbered(index.ToString(CultureInfo.InvariantCulture)), HttpCompletionOption.ResponseContentRead);
                         if (response.StatusCode != HttpStatusCode.OK)
                         {
                             Interlocked.Increment(ref failures);
@@ -112,11 +131,24 @@ internal static partial class Startup
         }
 
         string? workerReady = null;
+        var timeline = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var clock = Stopwatch.StartNew();
         using var host = Process.Start(info)!;
         host.OutputDataReceived += (_, e) =>
         {
-            if (e.Data is { } line && WorkerReady().Match(line) is { Success: true } m)
+            if (e.Data is not { } line)
+            {
+                return;
+            }
+
+            // The start-up profile: when each phase's log line reached us, in ms after the host's spawn.
+            if (line.Contains("App ", StringComparison.Ordinal) || line.Contains("Worker process started", StringComparison.Ordinal)
+                || line.Contains("Worker ready", StringComparison.Ordinal) || line.Contains("Start-up:", StringComparison.Ordinal))
+            {
+                timeline.Enqueue(FormattableString.Invariant($"  {clock.ElapsedMilliseconds,6} ms  {line.Trim()[..Math.Min(line.Trim().Length, 160)]}"));
+            }
+
+            if (WorkerReady().Match(line) is { Success: true } m)
             {
                 workerReady = m.Groups[1].Value;
             }
@@ -141,6 +173,17 @@ internal static partial class Startup
                         Console.WriteLine(FormattableString.Invariant(
                             $"host spawn -> first 200 on /{pathAndQuery.TrimStart('/')}: {first.TotalMilliseconds:F0} ms (worker spawn -> all functions loaded: {workerReady ?? "?"} ms)"));
                         Console.WriteLine($"first body: {body[..Math.Min(body.Length, 200)]}");
+                        Console.WriteLine("start-up profile (arrival of the host's log lines, ms after the host's spawn):");
+                        foreach (var entry in timeline)
+                        {
+                            Console.WriteLine(entry);
+                        }
+
+                        Console.WriteLine(FormattableString.Invariant($"  {first.TotalMilliseconds,6:F0} ms  first 200"));
+                        // The worker's own part: process start -> tables and queues ready (it connects right after), from health.
+                        var health = await client.GetStringAsync(new Uri($"http://127.0.0.1:{port}/api/health"));
+                        var startup = health.IndexOf("\"startup\"", StringComparison.Ordinal);
+                        Console.WriteLine("  worker (health): " + (startup < 0 ? "no start-up timing in this version" : health[startup..].TrimEnd('}')));
                         return 0;
                     }
                 }
