@@ -14,7 +14,7 @@ using Xunit;
 namespace CallTracking.Tests.HoldQueue;
 
 /// <summary>The app through the local host with its Voice API pointed at a stub that checks the application JWT.</summary>
-public sealed class HoldQueueHostFixture : FunctionsHostFixture, IAsyncLifetime
+public class HoldQueueHostFixture : FunctionsHostFixture, IAsyncLifetime
 {
     public VoiceApiStub VoiceApi { get; private set; } = null!;
 
@@ -102,13 +102,9 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host) : HoldQueueScenar
     [InlineData(true, 1)] // carried out, only the answer lost: the leg has moved, nothing is sent again
     public async Task A_transfer_whose_connection_drops_is_checked_on_the_leg_and_carried_out_exactly_once(bool carriedOut, int puts)
     {
-        var (tracking, agent) = carriedOut ? ("447700980001", "447700980101") : ("447700980002", "447700980102");
-        await PutCampaignAsync(carriedOut ? "hold-drop-done" : "hold-drop-lost", tracking, agent, maxWaitSeconds: 600);
-        var a = new CallEvents("CON-A-" + Guid.NewGuid(), tracking, "447700980201", agent);
-        await AnswerAsync(a);
-        await EventsAsync(a.Inbound("answered", 0.2), a.AgentLeg("answered", 5));
-        var b = new CallEvents("CON-B-" + Guid.NewGuid(), tracking, "447700980202", agent);
-        Assert.DoesNotContain(await AnswerAsync(b), x => ActionOf(x) == "connect");
+        var (a, b) = carriedOut
+            ? await AgentBusyWithCallerOnHoldAsync("hold-drop-done", "447700980001", "447700980101", maxWaitSeconds: 600)
+            : await AgentBusyWithCallerOnHoldAsync("hold-drop-lost", "447700980002", "447700980102", maxWaitSeconds: 600);
         VoiceApi.Server.On("PUT", "/v1/calls/" + b.InboundUuid, StubResponse.Dropped(carriedOut), new StubResponse(204));
 
         await EventAsync(a.AgentLeg("completed", 60));
@@ -126,13 +122,7 @@ public class HoldQueueEndToEndTests(HoldQueueHostFixture host) : HoldQueueScenar
     [Fact]
     public async Task A_caller_whose_transfer_was_refused_is_not_left_on_hold_the_maximum_wait_still_ends_in_voicemail()
     {
-        var (tracking, agent) = ("447700980003", "447700980103");
-        await PutCampaignAsync("hold-refused", tracking, agent, maxWaitSeconds: 10);
-        var a = new CallEvents("CON-A-" + Guid.NewGuid(), tracking, "447700980203", agent);
-        await AnswerAsync(a);
-        await EventsAsync(a.Inbound("answered", 0.2), a.AgentLeg("answered", 5));
-        var b = new CallEvents("CON-B-" + Guid.NewGuid(), tracking, "447700980204", agent);
-        Assert.DoesNotContain(await AnswerAsync(b), x => ActionOf(x) == "connect");
+        var (a, b) = await AgentBusyWithCallerOnHoldAsync("hold-refused", "447700980003", "447700980103", maxWaitSeconds: 10);
         VoiceApi.Server.On("PUT", "/v1/calls/" + b.InboundUuid, new StubResponse(500, """{"title":"Internal Error"}"""), new StubResponse(204));
 
         await EventAsync(a.AgentLeg("completed", 6)); // the transfer is refused; B's leg stays where it waited
@@ -293,6 +283,19 @@ public abstract class HoldQueueScenario(FunctionsHostFixture host, VoiceApiStub 
     protected FunctionsHostFixture Host { get; } = host;
 
     protected VoiceApiStub VoiceApi { get; } = voiceApi;
+
+    /// <summary>A campaign whose agent is on call A (answered), and caller B put on hold for that agent.</summary>
+    protected async Task<(CallEvents Busy, CallEvents OnHold)> AgentBusyWithCallerOnHoldAsync(string campaign, string tracking, string agent,
+        int maxWaitSeconds)
+    {
+        await PutCampaignAsync(campaign, tracking, agent, maxWaitSeconds);
+        var a = new CallEvents("CON-A-" + Guid.NewGuid(), tracking, TestNumbers.Digits(TestNumbers.London()), agent);
+        await AnswerAsync(a);
+        await EventsAsync(a.Inbound("answered", 0.2), a.AgentLeg("answered", 5));
+        var b = new CallEvents("CON-B-" + Guid.NewGuid(), tracking, TestNumbers.Digits(TestNumbers.London()), agent);
+        Assert.DoesNotContain(await AnswerAsync(b), x => ActionOf(x) == "connect");
+        return (a, b);
+    }
 
     protected static string? ActionOf(JsonNode? action) => action?["action"]?.GetValue<string>();
 
