@@ -77,6 +77,9 @@ public class TelemetryStartupTests
             for (var round = 0; round < 10
                 && !(sent.Contains("/lookup/", StringComparison.Ordinal) && sent.Contains("/ni/advanced/json", StringComparison.Ordinal)); round++)
             {
+                // Paced: the exporter samples at most a few traces per second (rate-limited sampling), and a
+                // tight loop had every /ni/ span of one run sampled out.
+                await Task.Delay(round == 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(1));
                 await http.GetAsync($"{ingestion.BaseUrl}/ni/advanced/json?number=447700900123");
                 await http.GetAsync($"{ingestion.BaseUrl}/lookup/%2B447700900456");
                 Assert.True(host.Services.GetRequiredService<TracerProvider>().ForceFlush(15_000));
