@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using CallTracking.Simulator;
 using CallTracking.Tests.Infrastructure;
 using Xunit;
 
@@ -36,8 +38,12 @@ public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixtu
 
     public HttpStubServer Sinks { get; private set; } = null!;
 
+    /// <summary>The simulator's Voice API: the app places missed-call callbacks here and the simulator plays them.</summary>
+    public SimCallbackVoiceApi CallbackVoiceApi { get; private set; } = null!;
+
     public new async Task InitializeAsync()
     {
+        CallbackVoiceApi = SimCallbackVoiceApi.Start();
         Sinks = await HttpStubServer.StartAsync();
         foreach (var (method, path, healthy) in SinkRoutes)
         {
@@ -53,6 +59,11 @@ public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixtu
         if (Sinks is not null)
         {
             await Sinks.DisposeAsync();
+        }
+
+        if (CallbackVoiceApi is not null)
+        {
+            await CallbackVoiceApi.DisposeAsync();
         }
     }
 
@@ -83,6 +94,11 @@ public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixtu
         settings["AzureFunctionsJobHost__extensions__queues__maxDequeueCount"] = "2";
         // Longer than a call's sends to all four sinks, so a duplicate message never takes over a send in progress.
         settings["Forwarding__ClaimSeconds"] = "40";
+        // Callbacks go to the simulator's Voice API, signed with a key of the soak's own (the simulator does not check it).
+        using var key = RSA.Create(2048);
+        settings["Vonage__VoiceApiBaseUrl"] = CallbackVoiceApi.BaseUrl;
+        settings["Vonage__ApplicationId"] = "0b6e5f4c-2f8a-4a1e-9d1e-5c0a1b2c3d4e";
+        settings["Vonage__PrivateKey"] = key.ExportPkcs8PrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal);
     }
 }
 

@@ -12,7 +12,8 @@ public sealed record SimulatorArguments
         dotnet run --project tools/CallTracking.Simulator -- --base-url http://127.0.0.1:7071 --calls 500 --rate 20 \
             --signature-secret <secret> [--api-key <key>] [--application-id <id>] [--seed 42] [--duplicates 0.1] \
             [--shuffle 0.2] [--summary <file>] [--campaigns <file>|fetch] [--concurrency 32] [--event-rate <req/s>] \
-            [--recording-base-url <url>] [--function-key <key>] [--quiet]
+            [--recording-base-url <url>] [--function-key <key>] [--voice-api-port <port>] [--callback-answer 0.5] \
+            [--callback-wait <s>] [--quiet]
 
           --base-url            Where CallTracking runs (loopback for local runs).
           --calls               Number of calls (default 100).
@@ -28,6 +29,13 @@ public sealed record SimulatorArguments
           --event-rate          Benchmark: open-loop, every request on its own slot at this many requests/s.
           --function-key        Function key for GET /api/campaigns on a host that enforces keys (Azure, or the local
                                 host with --require-keys); or env CALLTRACKING_FUNCTION_KEY. Sent as x-functions-key.
+          --voice-api-port      Plays missed-call callbacks: serves POST /v1/calls on this loopback port (0: any free
+                                port, printed); point the app's Vonage__VoiceApiBaseUrl at it. Campaigns need a callback
+                                policy (callback: {attempts, intervalMinutes, onlyWhenOpen}).
+          --callback-answer     Share of callback attempts the agent answers (default 0.5).
+          --callback-wait       After the calls, keep playing callbacks until none has come for this many seconds
+                                (default 90: the app's processing delay plus a minute; use more than intervalMinutes
+                                to see later attempts).
         """;
 
     public const string FunctionKeyVariable = "CALLTRACKING_FUNCTION_KEY";
@@ -62,6 +70,13 @@ public sealed record SimulatorArguments
 
     public bool Quiet { get; init; }
 
+    /// <summary>Port of the simulator's callback Voice API (0: a free one); null: callbacks are not played.</summary>
+    public int? VoiceApiPort { get; init; }
+
+    public double CallbackAnswer { get; init; } = 0.5;
+
+    public int CallbackWaitSeconds { get; init; } = 90;
+
     /// <summary>Sent as <c>x-functions-key</c> on the function-level requests (the campaign listing); null when none.</summary>
     public string? FunctionKey { get; init; }
 
@@ -71,7 +86,8 @@ public sealed record SimulatorArguments
         builder.Append(CultureInfo.InvariantCulture, $"BaseUrl = {BaseUrl}, Calls = {Calls}, Rate = {Rate}, SignatureSecret = ***, ApiKey = {ApiKey}, ")
             .Append(CultureInfo.InvariantCulture, $"ApplicationId = {ApplicationId}, Seed = {Seed}, Duplicates = {Duplicates}, Shuffle = {Shuffle}, ")
             .Append(CultureInfo.InvariantCulture, $"SummaryFile = {SummaryFile}, Campaigns = {Campaigns}, Concurrency = {Concurrency}, EventRate = {EventRate}, ")
-            .Append(CultureInfo.InvariantCulture, $"RecordingBaseUrl = {RecordingBaseUrl}, Quiet = {Quiet}, FunctionKey = {(FunctionKey is null ? "(none)" : "***")}");
+            .Append(CultureInfo.InvariantCulture, $"RecordingBaseUrl = {RecordingBaseUrl}, Quiet = {Quiet}, FunctionKey = {(FunctionKey is null ? "(none)" : "***")}, ")
+            .Append(CultureInfo.InvariantCulture, $"VoiceApiPort = {VoiceApiPort}, CallbackAnswer = {CallbackAnswer}, CallbackWaitSeconds = {CallbackWaitSeconds}");
         return true;
     }
 
@@ -112,7 +128,7 @@ public sealed record SimulatorArguments
         {
             "--base-url", "--calls", "--rate", "--signature-secret", "--api-key", "--application-id", "--seed", "--duplicates",
             "--shuffle", "--summary", "--campaigns", "--concurrency", "--event-rate", "--recording-base-url",
-            "--function-key",
+            "--function-key", "--voice-api-port", "--callback-answer", "--callback-wait",
         };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
@@ -149,6 +165,9 @@ public sealed record SimulatorArguments
             RecordingBaseUrl = values.GetValueOrDefault("--recording-base-url") ?? "https://api-us.nexmo.com/v1/files/",
             Quiet = flags.Contains("--quiet"),
             FunctionKey = FunctionKeyOption(),
+            VoiceApiPort = values.ContainsKey("--voice-api-port") ? Int("--voice-api-port", 0, 0, 65535) : null,
+            CallbackAnswer = Double("--callback-answer", 0.5, 0, 1),
+            CallbackWaitSeconds = Int("--callback-wait", 90, 0, 86_400),
         };
 
         // The flag wins; an empty flag is a mistake (e.g. an unset shell variable), not a request to use the environment.

@@ -35,7 +35,40 @@ public static class SimulatorRun
             MaxConcurrentCalls = arguments.Concurrency,
             OpenLoopRequestsPerSecond = arguments.EventRate,
         });
+        await using var voiceApi = arguments.VoiceApiPort is { } port ? SimCallbackVoiceApi.Start(port) : null;
+        if (voiceApi is not null)
+        {
+            voiceApi.Player = new SimCallbackPlayer(http, signer, new CallbackPlayerOptions { Seed = arguments.Seed, AnswerFraction = arguments.CallbackAnswer });
+            Console.Error.WriteLine($"Callback Voice API on {voiceApi.BaseUrl}: the app's Vonage__VoiceApiBaseUrl must point here.");
+        }
+
         var report = await sender.RunAsync(calls, cancellationToken);
-        return SimulationSummary.From(arguments.Seed, report);
+        var summary = SimulationSummary.From(arguments.Seed, report);
+        if (voiceApi is null)
+        {
+            return summary;
+        }
+
+        await WaitForCallbacksAsync(voiceApi, TimeSpan.FromSeconds(arguments.CallbackWaitSeconds), cancellationToken);
+        return summary.WithCallbacks(voiceApi.Attempts, campaigns);
+    }
+
+    /// <summary>Until no attempt has come for <paramref name="quiet"/> (counted from the end of the calls at first), and all are played.</summary>
+    public static async Task WaitForCallbacksAsync(SimCallbackVoiceApi voiceApi, TimeSpan quiet, CancellationToken cancellationToken)
+    {
+        var since = DateTimeOffset.UtcNow;
+        while (true)
+        {
+            var last = voiceApi.LastRequestAt is { } at && at > since ? at : since;
+            var left = last + quiet - DateTimeOffset.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                break;
+            }
+
+            await Task.Delay(left < TimeSpan.FromSeconds(1) ? left : TimeSpan.FromSeconds(1), cancellationToken);
+        }
+
+        await voiceApi.WhenPlayedAsync();
     }
 }
