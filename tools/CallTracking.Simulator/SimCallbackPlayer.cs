@@ -157,6 +157,13 @@ public sealed class SimCallbackPlayer(HttpClient http, VonageRequestSigner signe
             hash = (hash ^ c) * 1099511628211UL;
         }
 
+        // FNV leaves the high bits poorly mixed for inputs differing at the end: a finalizer (MurmurHash3's fmix64) fixes that.
+        hash ^= hash >> 33;
+        hash *= 0xff51afd7ed558ccdUL;
+        hash ^= hash >> 33;
+        hash *= 0xc4ceb9fe1a85ec53UL;
+        hash ^= hash >> 33;
+
         return (hash >> 11) / (double)(1UL << 53);
     }
 }

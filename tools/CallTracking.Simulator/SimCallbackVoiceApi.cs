@@ -84,13 +84,22 @@ public sealed class SimCallbackVoiceApi : IAsyncDisposable
             }
 
             using var response = context.Response;
-            if (context.Request.HttpMethod == "POST" && context.Request.Url?.AbsolutePath.TrimEnd('/') == CreateCallPath)
+            try
             {
-                await HandleCreateCallAsync(context);
+                if (context.Request.HttpMethod == "POST" && context.Request.Url?.AbsolutePath.TrimEnd('/') == CreateCallPath)
+                {
+                    await HandleCreateCallAsync(context);
+                }
+                else
+                {
+                    response.StatusCode = 404;
+                }
             }
-            else
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                response.StatusCode = 404;
+                // One bad request must not stop the endpoint; the app sees a 500 (and does not retry it blindly).
+                Console.Error.WriteLine($"Callback Voice API: {ex.GetType().Name}: {ex.Message}");
+                response.StatusCode = 500;
             }
         }
     }
@@ -170,13 +179,17 @@ public sealed record CreateCallRequest(string AgentDigits, string TrackingDigits
             return null;
         }
 
-        var agent = Text(root?["to"]?[0]?["number"]);
-        var tracking = Text(root?["from"]?["number"]);
-        var connect = (root?["ncco"] as JsonArray)?.OfType<JsonObject>().FirstOrDefault(a => Text(a["action"]) == "connect");
-        var caller = Text(connect?["endpoint"]?[0]?["number"]);
-        var eventUrl = Text(root?["event_url"]?[0]);
+        var agent = Text(Prop(First(Prop(root, "to")), "number"));
+        var tracking = Text(Prop(Prop(root, "from"), "number"));
+        var connect = (Prop(root, "ncco") as JsonArray)?.OfType<JsonObject>().FirstOrDefault(a => Text(a["action"]) == "connect");
+        var caller = Text(Prop(First(Prop(connect, "endpoint")), "number"));
+        var eventUrl = Text(First(Prop(root, "event_url")));
         return agent is null || tracking is null || caller is null ? null : new CreateCallRequest(agent, tracking, caller, eventUrl);
     }
+
+    private static JsonNode? Prop(JsonNode? node, string name) => (node as JsonObject)?[name];
+
+    private static JsonNode? First(JsonNode? node) => node is JsonArray { Count: > 0 } array ? array[0] : null;
 
     private static string? Text(JsonNode? node) =>
         node is JsonValue value && value.GetValueKind() == JsonValueKind.String ? value.GetValue<string>() : null;
