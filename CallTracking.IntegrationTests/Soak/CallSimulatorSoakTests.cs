@@ -70,6 +70,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ShuffleFraction = 0.2,
             CallsPerSecond = 25,
             Epoch = DateTimeOffset.UtcNow,
+            // The app has Vonage application credentials (for callbacks), so it archives recordings: from the simulator's Voice API.
+            RecordingBaseUrl = host.CallbackVoiceApi.BaseUrl + SimCallbackVoiceApi.FilesPath,
         }).Generate(Campaigns, Calls);
         using var http = SimulatorRun.CreateHttpClient(host.Host.BaseAddress, 16);
         // Vonage retries failed webhooks; enough attempts (about a minute) to ride out the Azurite restart on a slow machine.

@@ -12,13 +12,19 @@ namespace CallTracking.Simulator;
 /// <c>POST /v1/calls</c> (point the app's <c>Vonage__VoiceApiBaseUrl</c> here). Each request is recorded and answered
 /// 201 <c>{uuid, conversation_uuid}</c> like Vonage; then <see cref="Player"/> plays the attempt's events (the agent
 /// answers and the caller is connected, or the agent does not answer) to the event URL the app gave. Without a
-/// player yet the answer is 503, which the app treats as "not placed" and retries. Anything else is 404.
+/// player yet the answer is 503, which the app treats as "not placed" and retries. <c>GET /v1/files/{id}</c> serves
+/// a small stand-in recording (for simulated calls whose recording URLs point here). Anything else is 404.
 /// Kept apart from the hold queue's transfer endpoint (<c>PUT /v1/calls/{uuid}</c>); one listener can serve both by
 /// handing <c>POST /v1/calls</c> to <see cref="HandleCreateCallAsync"/>.
 /// </summary>
 public sealed class SimCallbackVoiceApi : IAsyncDisposable
 {
     public const string CreateCallPath = "/v1/calls";
+
+    /// <summary>Recordings are served under this path (any file id): a few KB standing in for an MP3.</summary>
+    public const string FilesPath = "/v1/files/";
+
+    private static readonly byte[] RecordingBytes = [.. Enumerable.Range(0, 4096).Select(i => (byte)(i * 31 % 251))];
 
     private readonly HttpListener? _listener;
     private readonly ConcurrentQueue<SimCallbackAttempt> _attempts = new();
@@ -89,6 +95,13 @@ public sealed class SimCallbackVoiceApi : IAsyncDisposable
                 if (context.Request.HttpMethod == "POST" && context.Request.Url?.AbsolutePath.TrimEnd('/') == CreateCallPath)
                 {
                     await HandleCreateCallAsync(context);
+                }
+                else if (context.Request.HttpMethod == "GET" && context.Request.Url?.AbsolutePath.StartsWith(FilesPath, StringComparison.Ordinal) == true)
+                {
+                    // A recording, when the simulated calls' recording URLs point here (the app archives them).
+                    response.ContentType = "audio/mpeg";
+                    response.ContentLength64 = RecordingBytes.Length;
+                    await response.OutputStream.WriteAsync(RecordingBytes);
                 }
                 else
                 {
