@@ -528,8 +528,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
                 $"attempt {attempt.PartitionKey}: played {(byConversation[attempt.PartitionKey].Connected ? "answered" : "not answered")}, ledger {attempt.Outcome}");
         }
 
-        var slots = outbound.GroupBy(r => (r.CallbackOf!, r.AttemptNumber!.Value)).ToList();
-        Assert.All(slots, slot => Assert.True(slot.Count() == 1, $"slot {slot.Key}: {slot.Count()} attempts"));
+        var bySlot = outbound.GroupBy(r => (r.CallbackOf!, r.AttemptNumber!.Value)).ToList();
+        Assert.All(bySlot, slot => Assert.True(slot.Count() == 1, $"slot {slot.Key}: {slot.Count()} attempts"));
         var attemptsOf = outbound.GroupBy(r => r.CallbackOf!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.OrderBy(r => r.AttemptNumber).ToList(), StringComparer.Ordinal);
 
@@ -540,24 +540,44 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         bool Reached(CallRecord missedRow) =>
             reachedAt.TryGetValue((missedRow.CampaignId, missedRow.CallerNumber), out var at) && at >= (missedRow.KnownStartTime() ?? DateTimeOffset.MaxValue);
 
+        // The attempt slots (table Callbacks, one row per missed call and attempt number, claimed before the Voice API
+        // call): a placed slot is exactly one ledger attempt; one the app could not place for sure (the Voice API's
+        // answer lost: "unknown", never retried) or that was refused keeps its error, and the next attempt follows.
+        var slotRows = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
+        await foreach (var slot in host.Tables.GetTableClient(StorageNames.CallbacksTable).QueryAsync<TableEntity>())
+        {
+            if (slot.RowKey.StartsWith("attempt|", StringComparison.Ordinal))
+            {
+                (slotRows.TryGetValue(slot.PartitionKey, out var list) ? list : slotRows[slot.PartitionKey] = []).Add(slot);
+            }
+        }
+
         var missedCalls = summary.CallList.Where(c => policies.ContainsKey(c.CampaignId) && c.Caller is not null && MissedOutcomes.Contains(c.Outcome)).ToList();
         var notCalledBack = 0;
         var stoppedEarly = 0;
+        var notPlaced = 0;
         foreach (var call in missedCalls)
         {
             var mine = attemptsOf.GetValueOrDefault(call.ConversationUuid) ?? [];
-            Assert.Equal(Enumerable.Range(1, mine.Count), mine.Select(r => r.AttemptNumber!.Value));
+            var slots = (slotRows.GetValueOrDefault(call.ConversationUuid) ?? []).OrderBy(r => r.GetInt32("Attempt")).ToList();
+            Assert.Equal(Enumerable.Range(1, slots.Count), slots.Select(r => r.GetInt32("Attempt") ?? 0));
+            Assert.InRange(slots.Count, 0, policies[call.CampaignId].Attempts);
+            var placed = slots.Where(r => r.GetString("Status") == "placed").ToList();
+            Assert.Equal(placed.Select(r => (r.GetInt32("Attempt") ?? 0, r.GetString("AttemptCallId") ?? "")),
+                mine.Select(r => (r.AttemptNumber!.Value, r.PartitionKey)));
+            Assert.All(slots.Except(placed), r => Assert.False(string.IsNullOrEmpty(r.GetString("Error")), $"slot {r.PartitionKey}/{r.RowKey} neither placed nor failed"));
+            notPlaced += slots.Count - placed.Count;
             Assert.All(mine.SkipLast(1), r => Assert.NotEqual("Answered", r.Outcome));
             var row = ledger[call.ConversationUuid];
-            if (mine.Count == 0)
+            if (slots.Count == 0)
             {
                 notCalledBack++;
                 Assert.True(Reached(row), $"missed call {call.ConversationUuid} was not called back, and its caller was not reached since");
             }
-            else if (mine[^1].Outcome != "Answered" && mine.Count < policies[call.CampaignId].Attempts)
+            else if (mine.LastOrDefault()?.Outcome != "Answered" && slots.Count < policies[call.CampaignId].Attempts)
             {
                 stoppedEarly++;
-                Assert.True(Reached(row), $"missed call {call.ConversationUuid}: {mine.Count} unanswered attempts of {policies[call.CampaignId].Attempts}, and its caller was not reached since");
+                Assert.True(Reached(row), $"missed call {call.ConversationUuid}: {slots.Count} unanswered attempts of {policies[call.CampaignId].Attempts}, and its caller was not reached since");
             }
         }
 
@@ -586,6 +606,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
                 missedCalls = missedCalls.Count(c => c.CampaignId == campaign),
                 notCalledBackCallerReachedSince = notCalledBack,
                 stoppedEarlyCallerReachedSince = stoppedEarly,
+                slotsNotPlaced = notPlaced,
                 byAttempt = byAttempt.Select(a => new { attemptNumber = a.Item1, attempted = a.Item2, connected = a.Item3 }).ToList(),
             };
         }

@@ -142,6 +142,9 @@ public sealed class SimCallbackVoiceApi : IAsyncDisposable
         var attempt = player.Decide(request, Guid.NewGuid().ToString(), "CON-" + Guid.NewGuid());
         _attempts.Enqueue(attempt);
         response.StatusCode = 201;
+        // No keep-alive: HttpListener may drop an idle pooled connection just as the app reuses it, which the app must
+        // (and does) take for "maybe placed"; the simulator should not provoke that.
+        response.KeepAlive = false;
         await WriteJsonAsync(response, new JsonObject
         {
             ["uuid"] = attempt.LegUuid,
