@@ -84,18 +84,38 @@ public sealed class CallStartRecorder : BackgroundService
         }
     }
 
+    /// <summary>Attempts per start: the waits between them (1, 2, 4, 8, 8… s) outlast a storage restart of about a minute.</summary>
+    internal const int MaxAttempts = 10;
+
     internal async Task WriteAsync(CallStart start, CancellationToken cancellationToken)
     {
-        try
+        // Retried because nothing else schedules the call's watchdog: a start lost to a storage outage left a call whose
+        // completion was lost too (the soak's Azurite restart hit it) open for good. Every step is idempotent.
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
         {
-            var call = await _calls.UpdateAsync(start.ConversationUuid, call => Apply(call, start), cancellationToken);
-            await _liveCalls.TrackAsync(call, cancellationToken);
-            await _watchdog.ScheduleAsync(start.ConversationUuid, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            _logger.LogError(ex, "Could not record the start of call {CallId} to {TrackingNumber}",
-                start.ConversationUuid, E164.Mask(start.TrackingNumber));
+            try
+            {
+                var call = await _calls.UpdateAsync(start.ConversationUuid, call => Apply(call, start), cancellationToken);
+                await _liveCalls.TrackAsync(call, cancellationToken);
+                await _watchdog.ScheduleAsync(start.ConversationUuid, cancellationToken);
+                return;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt >= MaxAttempts)
+                {
+                    _logger.LogError(ex, "Could not record the start of call {CallId} to {TrackingNumber}",
+                        start.ConversationUuid, E164.Mask(start.TrackingNumber));
+                    return;
+                }
+
+                _logger.LogWarning("Recording the start of call {CallId} failed ({Error}); trying again in {Delay}",
+                    start.ConversationUuid, ex.GetType().Name, delay);
+            }
+
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
         }
     }
 
