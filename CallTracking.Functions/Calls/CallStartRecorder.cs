@@ -118,6 +118,9 @@ public sealed class CallStartRecorder : BackgroundService
         }
     }
 
+    /// <summary>Attempts per start: the waits between them (1, 2, 4, 8, 8… s) outlast a storage restart of about a minute.</summary>
+    internal const int MaxAttempts = 10;
+
     internal Task WriteAsync(CallStart start, CancellationToken cancellationToken) => WriteAsync([start], cancellationToken);
 
     /// <summary>Writes the starts; a failure is logged for the starts it concerns and never stops the others.</summary>
@@ -138,9 +141,10 @@ public sealed class CallStartRecorder : BackgroundService
         await Task.WhenAll(calls.Select(call => ScheduleCheckAsync(call, cancellationToken)));
     }
 
-    private async Task<CallRecord?> WriteCallAsync(CallStart start, CancellationToken cancellationToken)
-    {
-        try
+    // Retried (like the watchdog message below) because nothing else schedules the call's watchdog: a start lost to a
+    // storage outage left a call whose completion was lost too (the soak's Azurite restart hit it) open for good.
+    private Task<CallRecord?> WriteCallAsync(CallStart start, CancellationToken cancellationToken) =>
+        RetryAsync<CallRecord?>(async () =>
         {
             // Usually the first write of the call: an insert, without reading. The row exists already when an event
             // (or a retried answer) came first: then the read-modify-write that keeps what is there.
@@ -149,24 +153,38 @@ public sealed class CallStartRecorder : BackgroundService
             return await _calls.TryAddAsync(call, cancellationToken)
                 ? call
                 : await _calls.UpdateAsync(start.ConversationUuid, current => Apply(current, start), cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-        {
-            _logger.LogError(ex, "Could not record the start of call {CallId} to {TrackingNumber}",
-                start.ConversationUuid, E164.Mask(start.TrackingNumber));
-            return null;
-        }
-    }
+        }, start.ConversationUuid, $"record the start of call {start.ConversationUuid} to {E164.Mask(start.TrackingNumber)}", cancellationToken);
 
-    private async Task ScheduleCheckAsync(CallRecord call, CancellationToken cancellationToken)
-    {
-        try
+    private Task ScheduleCheckAsync(CallRecord call, CancellationToken cancellationToken) =>
+        RetryAsync<bool>(async () =>
         {
             await _watchdog.ScheduleAsync(call.PartitionKey, cancellationToken);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            return true;
+        }, call.PartitionKey, $"schedule the stale-call check of call {call.PartitionKey}", cancellationToken);
+
+    /// <summary>Every step is idempotent, so a failed one is simply done again, up to <see cref="MaxAttempts"/>; then logged, default returned.</summary>
+    private async Task<T?> RetryAsync<T>(Func<Task<T>> step, string callId, string what, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromSeconds(1);
+        for (var attempt = 1; ; attempt++)
         {
-            _logger.LogError(ex, "Could not schedule the stale-call check of call {CallId}", call.PartitionKey);
+            try
+            {
+                return await step();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                if (attempt >= MaxAttempts)
+                {
+                    _logger.LogError(ex, "Could not {What}", what);
+                    return default;
+                }
+
+                _logger.LogWarning("Call {CallId}: could not {What} ({Error}); trying again in {Delay}", callId, what, ex.GetType().Name, delay);
+            }
+
+            await Task.Delay(delay, cancellationToken);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, TimeSpan.FromSeconds(8).Ticks));
         }
     }
 

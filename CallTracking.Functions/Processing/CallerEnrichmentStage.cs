@@ -20,8 +20,9 @@ public sealed class CallerEnrichmentStage(ICallerEnrichment enrichment, ICallerP
             logger.LogWarning("Enrichment of {Caller} fell back to {Provider}: {Reason}", E164.Mask(call.CallerNumber), caller.Provider, fallback);
         }
 
-        // Withheld: unknown, never claimed as first-time.
-        bool? firstTime = call.CallerNumber is null
+        // Withheld: unknown, never claimed as first-time. A callback attempt (outbound) is no call from the caller: it
+        // must not count in their profile (first-time flag, Mixpanel's "Number of Calls").
+        bool? firstTime = call.CallerNumber is null || call.Direction is not null
             ? null
             : await profiles.RecordCallAsync(call.CallerNumber, call.CallId, call.StartedAt, cancellationToken);
         return call with

@@ -40,7 +40,8 @@ public sealed class CallerList(TableServiceClient tables, OptimisticConcurrency 
     public async Task RunAsync(CallProcessingContext context, CancellationToken cancellationToken)
     {
         var call = context.Call;
-        if (call.CallerNumber is null)
+        // A callback attempt (outbound) is our call to the number, not one of its calls: the list counts calls from it.
+        if (call.CallerNumber is null || call.Direction is not null)
         {
             return;
         }

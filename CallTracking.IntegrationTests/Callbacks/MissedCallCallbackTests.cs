@@ -5,8 +5,10 @@ using CallTracking.Functions.Callbacks;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Processing;
+using CallTracking.Functions.Reporting;
 using CallTracking.Tests.Infrastructure;
 using CallTracking.Tests.Processing;
 using CallTracking.Tests.Vonage;
@@ -109,8 +111,16 @@ public class MissedCallCallbackTests(AzuriteFixture azurite)
         Assert.Equal(CallbackResult.Placed, await world.PlaceAsync(await world.ReceiveAsync(missed.PartitionKey)));
 
         var delayedBefore = await world.QueuedCountAsync();
+        var profiles = world.Harness.Services.GetRequiredService<ICallerProfiles>();
+        var callsBefore = (await profiles.GetAsync(missed.CallerNumber, default))!.CallCount;
         await world.ConnectedAsync(world.Conversation(1), world.Leg(1), campaign);
         await world.Harness.Processor.ProcessAsync(world.Conversation(1));
+
+        // The attempt is our call to the caller, not theirs: their profile and the callers list count only the missed call.
+        Assert.Equal(callsBefore, (await profiles.GetAsync(missed.CallerNumber, default))!.CallCount);
+        var listed = Assert.Single((await world.Harness.Services.GetRequiredService<CallerList>().ListAsync(campaign.Id, null, 10, null, default)).Callers);
+        Assert.Equal(1, listed.Calls);
+        Assert.Equal(nameof(CallOutcome.Unanswered), listed.LastOutcome);
 
         var attempt1 = await world.Harness.Calls.GetAsync(world.Conversation(1));
         Assert.Equal(nameof(CallOutcome.Answered), attempt1!.Outcome);

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using CallTracking.Functions.Callbacks;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Processing;
@@ -150,6 +151,23 @@ public class DashboardBrowserTests(KeyedFunctionsHostFixture app)
             await callers.RunAsync(new CallProcessingContext(ProcessedCallMapper.From(call)!, null, false), CancellationToken.None);
         }
 
+        // Callback attempts of May 2023: attempt 1 twice (one connected), attempt 2 once (connected).
+        var store = services.GetRequiredService<CallbackStore>();
+        foreach (var (missed, attempt, connected) in new[] { ("m1", 1, false), ("m2", 1, true), ("m1", 2, true) })
+        {
+            await store.UpsertAsync(CallbackStore.CampaignCopy(new CallbackSlot
+            {
+                PartitionKey = missed,
+                RowKey = CallbackSlot.SlotKey(attempt),
+                CampaignId = campaign.Id,
+                MissedCallId = missed,
+                Attempt = attempt,
+                Status = "placed",
+                PlacedAt = new DateTimeOffset(2023, 5, 10, 12, attempt, 0, TimeSpan.Zero),
+                Connected = connected,
+            }), CancellationToken.None);
+        }
+
         var live = services.GetRequiredService<LiveCallIndex>();
         Task RingAsync() => live.TrackAsync(new CallRecord
         {
@@ -174,6 +192,14 @@ public class DashboardBrowserTests(KeyedFunctionsHostFixture app)
         await page.Locator("#key-input").FillAsync(KeyedFunctionsHostFixture.FunctionKey);
         await page.Locator("#key-form button[type=submit]").ClickAsync();
         await page.WaitForSelectorAsync("body[data-loaded=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
+
+        // The campaign's callbacks: totals and the retry table by attempt number.
+        Assert.Equal("3", await page.Locator("#kpi-callbacks-attempted").InnerTextAsync());
+        Assert.Equal("2", await page.Locator("#kpi-callbacks-connected").InnerTextAsync());
+        Assert.Equal("66.7%", await page.Locator("#kpi-callbacks-connect-rate").InnerTextAsync());
+        Assert.True(await page.Locator("#callbacks").IsVisibleAsync());
+        Assert.Equal(["1", "2", "1", "50.0%"], await page.Locator("#callback-attempts tr[data-attempt='1'] td").AllInnerTextsAsync());
+        Assert.Equal(["2", "1", "1", "100.0%"], await page.Locator("#callback-attempts tr[data-attempt='2'] td").AllInnerTextsAsync());
 
         // Live calls: the KPI and the campaign's card; a call that starts later appears without a reload.
         Assert.Equal("1", await page.Locator("#kpi-live").InnerTextAsync());
@@ -207,6 +233,53 @@ public class DashboardBrowserTests(KeyedFunctionsHostFixture app)
 
         Directory.CreateDirectory(RepositoryPaths.Combine("artifacts", "dashboard"));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = RepositoryPaths.Combine("artifacts", "dashboard", "dashboard-live.png"), FullPage = true });
+    }
+
+    [Fact]
+    public async Task Dashboard_refreshes_every_30_seconds_only_while_visible_on_a_page_clock()
+    {
+        Assert.True(File.Exists(ChromiumPath), "Debian's chromium is needed: apt-get install -y chromium (scripts/test does it).");
+        await using var services = TestServices.Create(app.Azurite);
+        var campaign = await new ReportingFixtures(services).CampaignAsync(name: "Clock desk");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumPath,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--no-first-run"],
+        });
+        var context = await browser.NewContextAsync(new BrowserNewContextOptions { TimezoneId = "UTC" });
+        var page = await context.NewPageAsync();
+        // The page's own timers run on Playwright's clock: the default 30-second interval, tested without waiting for it.
+        await page.Clock.InstallAsync();
+        await page.GotoAsync(new Uri(app.Host.BaseAddress, $"api/dashboard#campaign={campaign.Id}").ToString());
+        await page.Locator("#key-input").FillAsync(KeyedFunctionsHostFixture.FunctionKey);
+        await page.Locator("#key-form button[type=submit]").ClickAsync();
+        await page.WaitForSelectorAsync("body[data-loaded=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        Assert.Equal(0, await page.EvaluateAsync<int>("window.dashboard.refreshes"));
+
+        await page.Clock.RunForAsync(25_000);
+        Assert.Equal(0, await page.EvaluateAsync<int>("window.dashboard.refreshes"));
+        await page.Clock.RunForAsync(6_000);
+        await WaitUntilAsync(page, "() => window.dashboard.refreshes === 1");
+
+        // Hidden (another tab): minutes pass without a refresh; shown again: it refreshes at once.
+        await page.EvaluateAsync("() => { Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' }); document.dispatchEvent(new Event('visibilitychange')); }");
+        await page.Clock.RunForAsync(120_000);
+        await Task.Delay(500); // a refresh wrongly started would have had time to count
+        Assert.Equal(1, await page.EvaluateAsync<int>("window.dashboard.refreshes"));
+        await page.EvaluateAsync("() => { Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' }); document.dispatchEvent(new Event('visibilitychange')); }");
+        await WaitUntilAsync(page, "() => window.dashboard.refreshes === 2");
+
+        // Paused: no refresh however long; resumed: the next tick refreshes.
+        await page.Locator("#auto-refresh").ClickAsync();
+        await page.Clock.RunForAsync(120_000);
+        await Task.Delay(500);
+        Assert.Equal(2, await page.EvaluateAsync<int>("window.dashboard.refreshes"));
+        await page.Locator("#auto-refresh").ClickAsync();
+        await page.Clock.RunForAsync(1_000);
+        await WaitUntilAsync(page, "() => window.dashboard.refreshes === 3");
     }
 
     // WaitForFunctionAsync evaluates with eval(), which the page's Content-Security-Policy rightly forbids: poll instead.

@@ -41,6 +41,12 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         new() { Id = "soak-radio", TrackingNumber = "+442079460101", AgentNumber = "+447700900601", RecordCalls = true, WhisperText = "Radio caller" },
         new() { Id = "soak-tv", TrackingNumber = "+442079460102", AgentNumber = "+447700900602", RingTimeoutSeconds = 20 },
         new() { Id = "soak-web", TrackingNumber = "+14155550142", AgentNumber = "+14155550143", RecordCalls = true },
+        // Missed calls of this one are called back: two attempts a minute apart (the shortest interval the app allows).
+        new()
+        {
+            Id = "soak-callback", TrackingNumber = "+442079460104", AgentNumber = "+447700900604",
+            Callback = new SimCallbackPolicy { Attempts = 2, IntervalMinutes = 1, OnlyWhenOpen = false },
+        },
     ];
 
     /// <summary>Two campaigns sharing one agent with a hold queue, played by the simulator's hold option after the mix.</summary>
@@ -53,6 +59,10 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
     private const int HoldCalls = 12;
 
     private static JsonObject HoldQueue() => new() { ["holdMusicUrl"] = "https://example.com/hold.mp3", ["maxWaitSeconds"] = 3600 };
+
+    /// <summary>Outcomes of a call the app calls back (the caller known): nobody answered it.</summary>
+    private static readonly HashSet<SimOutcome> MissedOutcomes =
+        [SimOutcome.Busy, SimOutcome.Unanswered, SimOutcome.Timeout, SimOutcome.Rejected, SimOutcome.Failed, SimOutcome.Abandoned];
 
     /// <summary>Campaigns with impact ids report to impact.com; the others must not.</summary>
     private static readonly HashSet<string> ImpactCampaigns = ["soak-radio", "soak-web"];
@@ -79,6 +89,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         var senderOptions = new SenderOptions { CallsPerSecond = 25, MaxConcurrentCalls = 16, MaxAttempts = 20 };
         var signer = new VonageRequestSigner(SoakHostFixture.SignatureSecret, SoakHostFixture.ApiKey);
         var sender = new VonageSender(http, signer, senderOptions);
+        // The agent answers about half of the callback attempts; the others ring out or are busy.
+        host.VoiceApi.Callbacks.Player = new SimCallbackPlayer(http, signer, new CallbackPlayerOptions { Seed = Seed, AnswerFraction = 0.5 });
         var sent = 0;
         var restart = new TaskCompletionSource();
         sender.RequestCompleted += (_, _) =>
@@ -127,6 +139,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         Assert.True(CycleKinds.All(kind => served.GetValueOrDefault(kind) > 0) && served.GetValueOrDefault("outage") > 0,
             "the sinks served every kind of fault: " + string.Join(", ", served));
         var (replays, replayed) = await DrainAsync(summary, DrainTimeout);
+        await host.VoiceApi.Callbacks.WhenPlayedAsync();
+        summary = summary.WithCallbacks(host.VoiceApi.Callbacks.Attempts, Campaigns);
         Assert.True(poisonedDuringOutage > 0 && replays > 0 && replayed > 0,
             $"the Segment outage sent calls to poison ({poisonedDuringOutage}) and the drain replayed them ({replays} replays, {replayed} messages)");
 
@@ -135,7 +149,8 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         // 3. The ledger: every simulated call exactly once, with the outcome, talk time and cost it had.
         var ledger = await LedgerAsync();
         var simulated = summary.CallList.ToDictionary(c => c.ConversationUuid);
-        Assert.Equal([], ledger.Keys.Where(k => !simulated.ContainsKey(k)).ToList());
+        // Callback attempts (outbound) are checked against what the simulator's Voice API played, in step 6.
+        Assert.Equal([], ledger.Where(r => r.Value.Direction is null).Select(r => r.Key).Where(k => !simulated.ContainsKey(k)).ToList());
         foreach (var call in summary.CallList)
         {
             Assert.True(ledger.TryGetValue(call.ConversationUuid, out var row), $"call {call.ConversationUuid} is missing from the ledger");
@@ -155,7 +170,10 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         await AssertStatsAsync(summary, ledger);
         await AssertHoldStatsAsync(summary.Hold!);
 
-        // 6. Nothing left behind in any queue.
+        // 6. Callbacks: one attempt per slot, never more than the policy's, as played, and the stats say so.
+        var callbacks = await AssertCallbacksAsync(summary, ledger);
+
+        // 7. Nothing left behind in any queue.
         var census = await StorageCensus.TakeAsync(host.Tables, host.Queues);
         Assert.All(census.Messages, q => Assert.Equal(0, q.Value));
         // The watchdog's checks (one per answered call) come due 5 minutes after each answer; those already due are
@@ -179,7 +197,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ["whispers"] = summary.Whispers,
             ["webhookRequests"] = summary.Requests,
             ["webhookRetries"] = summary.Retries,
-            ["hold"] = summary.Hold,
+            ["hold"] = summary.Hold!,
             ["recordingDownloads"] = host.VoiceApi.RecordingDownloads,
             ["outcomes"] = summary.Outcomes.ToDictionary(o => JsonNamingPolicy.CamelCase.ConvertName(o.Key.ToString()), o => o.Value),
             ["faultPeriodsInjected"] = faults.PhasesStarted.ToDictionary(p => p.Key, p => p.Value),
@@ -189,6 +207,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             ["poisonReplays"] = replays,
             ["poisonMessagesReplayed"] = replayed,
             ["deliveriesPerSink"] = deliveries,
+            ["callbacks"] = callbacks,
             ["storage"] = census.Rows,
             ["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
@@ -218,6 +237,16 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             if (campaign.WhenBusy is not null)
             {
                 body["whenBusy"] = campaign.WhenBusy.DeepClone();
+            }
+
+            if (campaign.Callback is { } callback)
+            {
+                body["callback"] = new JsonObject
+                {
+                    ["attempts"] = callback.Attempts,
+                    ["intervalMinutes"] = callback.IntervalMinutes,
+                    ["onlyWhenOpen"] = callback.OnlyWhenOpen,
+                };
             }
 
             if (ImpactCampaigns.Contains(campaign.Id))
@@ -298,6 +327,14 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         while (true)
         {
             var census = await StorageCensus.TakeAsync(host.Tables, host.Queues);
+            if (census.Messages[StorageCensus.CallbacksPoisonQueue] > 0)
+            {
+                var response = await host.Client.PostAsync(new Uri("api/ops/replay?queue=callbacks", UriKind.Relative), null);
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                replays++;
+                replayed += (await response.Content.ReadFromJsonAsync<JsonObject>())?["moved"]?.GetValue<int>() ?? 0;
+            }
+
             var poison = census.Messages[StorageNames.CallsCompletedPoisonQueue];
             if (poison > 0)
             {
@@ -349,7 +386,11 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
         }
 
         var pending = new List<string>();
-        foreach (var call in summary.CallList)
+        // Callback attempts placed so far: each must be played, processed and settled in the ledger too (a later
+        // attempt's message keeps the callbacks queue non-empty until it is placed).
+        var attempts = host.VoiceApi.Callbacks.Attempts.Select(a => new CallSummary(a.ConversationUuid, "soak-callback", SimOutcome.Answered,
+            null, a.LegUuid, null, 0, 0, 0, false, 0, false, 0));
+        foreach (var call in summary.CallList.Concat(attempts))
         {
             if (!ledger.TryGetValue(call.ConversationUuid, out var row) || row.ProcessedAt is null)
             {
@@ -483,7 +524,7 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             Assert.Equal(campaign.TalkSeconds, (int)stats["talkSeconds"]!);
             // Stats keep each call's cost in micro-EUR (exact integer sums); the ledger matched the simulator's costs
             // call by call above, so the stats must equal the ledger's costs rounded per call, exactly.
-            var ledgerMicros = ledger.Values.Where(r => r.CampaignId == campaign.CampaignId).Sum(r => CallEntry.ToMicros(ProcessedCallMapper.ToMoney(r.CarrierCost) ?? 0m));
+            var ledgerMicros = ledger.Values.Where(r => r.CampaignId == campaign.CampaignId && r.Direction is null).Sum(r => CallEntry.ToMicros(ProcessedCallMapper.ToMoney(r.CarrierCost) ?? 0m));
             Assert.Equal(CallEntry.FromMicros(ledgerMicros), (decimal)stats["carrierCost"]!);
             var roundingAllowance = campaign.Calls * 0.0000005m;
             Assert.True(Math.Abs(campaign.CarrierCost - (decimal)stats["carrierCost"]!) <= roundingAllowance,
@@ -533,6 +574,127 @@ public sealed class CallSimulatorSoakTests(SoakHostFixture host, ITestOutputHelp
             Assert.Equal(campaign.AbandonedOnHold, (int)stats["hold"]!["abandonedOnHold"]!);
             Assert.Equal(0, (int)stats["hold"]!["voicemail"]!);
         }
+    }
+
+    /// <summary>
+    /// Every callback attempt the app placed reached the simulator's Voice API once and is one ledger row (outbound,
+    /// joined to its missed call); one attempt per (missed call, attempt number); at most the policy's attempts, a
+    /// later one only after an unanswered one; a missed call not called back (or not again) is explained by the caller
+    /// having been reached since; the attempt's outcome is what was played; the campaign's callback stats match.
+    /// </summary>
+    private async Task<Dictionary<string, object>> AssertCallbacksAsync(SimulationSummary summary, IReadOnlyDictionary<string, CallRecord> ledger)
+    {
+        var played = summary.Callbacks!;
+        Assert.Equal(0, played.FailedEvents);
+        Assert.All(host.VoiceApi.Callbacks.Attempts, a => Assert.True(host.IsSignedByApplication(a.Authorization), "callback attempt " + a.LegUuid + " signed with the application key"));
+        var outbound = ledger.Values.Where(r => r.Direction == "outbound").ToList();
+        Assert.Equal(played.AttemptList.Select(a => a.ConversationUuid).Order(StringComparer.Ordinal),
+            outbound.Select(r => r.PartitionKey).Order(StringComparer.Ordinal));
+        var byConversation = played.AttemptList.ToDictionary(a => a.ConversationUuid, StringComparer.Ordinal);
+        var calls = summary.CallList.ToDictionary(c => c.ConversationUuid, StringComparer.Ordinal);
+        var policies = Campaigns.Where(c => c.Callback is not null).ToDictionary(c => c.Id, c => c.Callback!);
+        foreach (var attempt in outbound)
+        {
+            var missed = attempt.CallbackOf is null ? null : calls.GetValueOrDefault(attempt.CallbackOf);
+            Assert.True(missed is not null, $"attempt {attempt.PartitionKey} joins a simulated call");
+            Assert.Equal(missed.CampaignId, attempt.CampaignId);
+            Assert.Contains(missed.Outcome, MissedOutcomes);
+            Assert.Equal(missed.Caller, attempt.CallerNumber);
+            Assert.Equal(missed.Caller, byConversation[attempt.PartitionKey].Caller);
+            Assert.InRange(attempt.AttemptNumber ?? 0, 1, policies[missed.CampaignId].Attempts);
+            Assert.True(byConversation[attempt.PartitionKey].Connected == (attempt.Outcome == "Answered"),
+                $"attempt {attempt.PartitionKey}: played {(byConversation[attempt.PartitionKey].Connected ? "answered" : "not answered")}, ledger {attempt.Outcome}");
+        }
+
+        var bySlot = outbound.GroupBy(r => (r.CallbackOf!, r.AttemptNumber!.Value)).ToList();
+        Assert.All(bySlot, slot => Assert.True(slot.Count() == 1, $"slot {slot.Key}: {slot.Count()} attempts"));
+        var attemptsOf = outbound.GroupBy(r => r.CallbackOf!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.OrderBy(r => r.AttemptNumber).ToList(), StringComparer.Ordinal);
+
+        // The caller reached since a missed call started: an answered inbound call, or a connected attempt, of the campaign.
+        var reachedAt = ledger.Values.Where(r => r.Outcome == "Answered" && r.CallerNumber is not null)
+            .GroupBy(r => (r.CampaignId, r.CallerNumber))
+            .ToDictionary(g => g.Key, g => g.Max(r => r.AgentAnsweredAt ?? r.AnsweredAt ?? DateTimeOffset.MinValue));
+        bool Reached(CallRecord missedRow) =>
+            reachedAt.TryGetValue((missedRow.CampaignId, missedRow.CallerNumber), out var at) && at >= (missedRow.KnownStartTime() ?? DateTimeOffset.MaxValue);
+
+        // The attempt slots (table Callbacks, one row per missed call and attempt number, claimed before the Voice API
+        // call): a placed slot is exactly one ledger attempt; one the app could not place for sure (the Voice API's
+        // answer lost: "unknown", never retried) or that was refused keeps its error, and the next attempt follows.
+        var slotRows = new Dictionary<string, List<TableEntity>>(StringComparer.Ordinal);
+        await foreach (var slot in host.Tables.GetTableClient(StorageNames.CallbacksTable).QueryAsync<TableEntity>())
+        {
+            if (slot.RowKey.StartsWith("attempt|", StringComparison.Ordinal))
+            {
+                (slotRows.TryGetValue(slot.PartitionKey, out var list) ? list : slotRows[slot.PartitionKey] = []).Add(slot);
+            }
+        }
+
+        var missedCalls = summary.CallList.Where(c => policies.ContainsKey(c.CampaignId) && c.Caller is not null && MissedOutcomes.Contains(c.Outcome)).ToList();
+        var notCalledBack = 0;
+        var stoppedEarly = 0;
+        var notPlaced = 0;
+        foreach (var call in missedCalls)
+        {
+            var mine = attemptsOf.GetValueOrDefault(call.ConversationUuid) ?? [];
+            var slots = (slotRows.GetValueOrDefault(call.ConversationUuid) ?? []).OrderBy(r => r.GetInt32("Attempt")).ToList();
+            Assert.Equal(Enumerable.Range(1, slots.Count), slots.Select(r => r.GetInt32("Attempt") ?? 0));
+            Assert.InRange(slots.Count, 0, policies[call.CampaignId].Attempts);
+            var placed = slots.Where(r => r.GetString("Status") == "placed").ToList();
+            Assert.Equal(placed.Select(r => (r.GetInt32("Attempt") ?? 0, r.GetString("AttemptCallId") ?? "")),
+                mine.Select(r => (r.AttemptNumber!.Value, r.PartitionKey)));
+            Assert.All(slots.Except(placed), r => Assert.False(string.IsNullOrEmpty(r.GetString("Error")), $"slot {r.PartitionKey}/{r.RowKey} neither placed nor failed"));
+            notPlaced += slots.Count - placed.Count;
+            Assert.All(mine.SkipLast(1), r => Assert.NotEqual("Answered", r.Outcome));
+            var row = ledger[call.ConversationUuid];
+            if (slots.Count == 0)
+            {
+                notCalledBack++;
+                Assert.True(Reached(row), $"missed call {call.ConversationUuid} was not called back, and its caller was not reached since");
+            }
+            else if (mine.LastOrDefault()?.Outcome != "Answered" && slots.Count < policies[call.CampaignId].Attempts)
+            {
+                stoppedEarly++;
+                Assert.True(Reached(row), $"missed call {call.ConversationUuid}: {slots.Count} unanswered attempts of {policies[call.CampaignId].Attempts}, and its caller was not reached since");
+            }
+        }
+
+        Assert.All(attemptsOf.Keys, id => Assert.Contains(missedCalls, c => c.ConversationUuid == id));
+        Assert.True(played.Attempted > 0 && played.Connected > 0 && played.Attempted > played.Connected
+                    && outbound.Any(r => r.AttemptNumber == 2),
+            $"the soak played answered and unanswered callbacks and second attempts ({played.Attempted} attempts, {played.Connected} connected)");
+
+        // The campaign's stats: attempted and connected by attempt number, as played.
+        var from = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(-1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        var to = Uri.EscapeDataString(DateTimeOffset.UtcNow.AddDays(1).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture));
+        var perCampaign = new Dictionary<string, object>(StringComparer.Ordinal);
+        foreach (var campaign in policies.Keys)
+        {
+            var response = await host.Client.GetAsync(new Uri($"api/campaigns/{campaign}/stats?from={from}&to={to}", UriKind.Relative));
+            var stats = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["callbacks"]!;
+            var mine = played.AttemptList.Where(a => a.CampaignId == campaign).ToList();
+            Assert.Equal(mine.Count, (int)stats["attempted"]!);
+            Assert.Equal(mine.Count(a => a.Connected), (int)stats["connected"]!);
+            var expectedByAttempt = outbound.Where(r => r.CampaignId == campaign).GroupBy(r => r.AttemptNumber!.Value).OrderBy(g => g.Key)
+                .Select(g => (g.Key, g.Count(), g.Count(r => byConversation[r.PartitionKey].Connected))).ToList();
+            var byAttempt = stats["byAttempt"]!.AsArray().Select(a => ((int)a!["attemptNumber"]!, (int)a["attempted"]!, (int)a["connected"]!)).ToList();
+            Assert.Equal(expectedByAttempt, byAttempt);
+            perCampaign[campaign] = new
+            {
+                missedCalls = missedCalls.Count(c => c.CampaignId == campaign),
+                notCalledBackCallerReachedSince = notCalledBack,
+                stoppedEarlyCallerReachedSince = stoppedEarly,
+                slotsNotPlaced = notPlaced,
+                byAttempt = byAttempt.Select(a => new { attemptNumber = a.Item1, attempted = a.Item2, connected = a.Item3 }).ToList(),
+            };
+        }
+
+        return new Dictionary<string, object>
+        {
+            ["attempted"] = played.Attempted,
+            ["connected"] = played.Connected,
+            ["campaigns"] = perCampaign,
+        };
     }
 
     private static JsonArray ParseArray(string body) => JsonNode.Parse(body) as JsonArray ?? [];

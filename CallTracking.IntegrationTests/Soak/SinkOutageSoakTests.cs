@@ -95,7 +95,14 @@ public sealed class SinkOutageSoakTests(SinkOutageSoakHostFixture host, ITestOut
         using var stopWatching = new CancellationTokenSource();
         var poisonSeen = WatchPoisonAsync(stopWatching.Token);
 
-        var calls = new ScenarioGenerator(new GeneratorOptions { Seed = Seed, CallsPerSecond = 20, Epoch = DateTimeOffset.UtcNow })
+        // Recordings from the simulator's Voice API: the soak host has application credentials, so the app archives them.
+        var calls = new ScenarioGenerator(new GeneratorOptions
+        {
+            Seed = Seed,
+            CallsPerSecond = 20,
+            Epoch = DateTimeOffset.UtcNow,
+            RecordingBaseUrl = host.VoiceApi.RecordingBaseUrl,
+        })
             .Generate([Campaign], Calls);
         using var http = SimulatorRun.CreateHttpClient(host.Host.BaseAddress, 8);
         var sender = new VonageSender(http, new VonageRequestSigner(SoakHostFixture.SignatureSecret, SoakHostFixture.ApiKey),

@@ -106,7 +106,7 @@ public class SoakHostFixture() : FunctionsHostFixture(new PersistentAzuriteFixtu
         settings["AzureFunctionsJobHost__extensions__queues__maxDequeueCount"] = "2";
         // Longer than a call's sends to all four sinks, so a duplicate message never takes over a send in progress.
         settings["Forwarding__ClaimSeconds"] = "40";
-        // Hold-queue transfers go to the simulator's Voice API (the soak's hold calls).
+        // Hold-queue transfers, callback attempts and recording downloads go to the simulator's one Voice API.
         settings["Vonage__VoiceApiBaseUrl"] = VoiceApi.BaseUrl;
         settings["Vonage__ApplicationId"] = "soak-application";
         settings["Vonage__PrivateKey"] = _voiceKey.ExportPkcs8PrivateKeyPem().Replace("\n", "\\n", StringComparison.Ordinal);

@@ -7,7 +7,10 @@ namespace CallTracking.Tests.Soak;
 /// <summary>Rows per table and messages per queue (visible or not) of the app's queues.</summary>
 public sealed record StorageCensus(IReadOnlyDictionary<string, int> Rows, IReadOnlyDictionary<string, int> Messages)
 {
-    public static readonly string[] Queues = [StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue];
+    public const string CallbacksPoisonQueue = StorageNames.CallbacksQueue + "-poison";
+
+    public static readonly string[] Queues =
+        [StorageNames.CallsCompletedQueue, StorageNames.CallsCompletedPoisonQueue, StorageNames.CallbacksQueue, CallbacksPoisonQueue];
 
     public static async Task<StorageCensus> TakeAsync(TableServiceClient tables, QueueServiceClient queues)
     {

@@ -35,4 +35,21 @@ public class SimulationSummaryHoldTests
         Assert.Contains("Hold: 3 calls, 2 held, 1 answered after hold, 1 abandoned on hold, 1 transfers", text, StringComparison.Ordinal);
         Assert.Contains("sales-b", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void One_run_with_hold_calls_and_callbacks_has_both_blocks_in_the_text_and_the_json()
+    {
+        var callback = new SimCallbackAttempt(new CreateCallRequest("447700900604", "442079460104", "447700900123", null), "leg-1", "CON-CB-1",
+            Answered: true, DateTimeOffset.UnixEpoch);
+        SimCampaign[] campaigns = [new() { Id = "cb", TrackingNumber = "+442079460104", AgentNumber = "+447700900604" }];
+        var summary = SimulationSummary.From(1, new SendReport([], new Dictionary<string, LatencySummary>(), TimeSpan.Zero), Report)
+            .WithCallbacks([callback], campaigns);
+
+        var text = summary.ToText();
+        Assert.Contains("Hold: 3 calls, 2 held", text, StringComparison.Ordinal);
+        Assert.Contains("Callbacks: 1 attempts placed by the app, 1 connected", text, StringComparison.Ordinal);
+        var json = SimulationSummary.FromJson(summary.ToJson());
+        Assert.Equal(3, json.Hold!.Calls);
+        Assert.Equal([new CampaignCallbackSummary("cb", 1, 1)], json.Callbacks!.Campaigns);
+    }
 }

@@ -84,4 +84,18 @@ public class SimulatorArgumentsTests
         Assert.Equal("https://example.com/files/", Parse(["--recording-base-url", "https://example.com/files/"]).RecordingBaseUrl);
         Assert.Contains("--recording-base-url", SimulatorArguments.Usage, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Callback_options_enable_the_voice_api_and_are_checked()
+    {
+        Assert.Null(Parse([]).VoiceApiPort);
+        var arguments = Parse(["--voice-api-port", "0", "--callback-answer", "0.25", "--callback-wait", "150"]);
+
+        Assert.Equal(0, arguments.VoiceApiPort);
+        Assert.Equal(0.25, arguments.CallbackAnswer);
+        Assert.Equal(150, arguments.CallbackWaitSeconds);
+        Assert.Equal("--callback-answer must be a number from 0 to 1.", Assert.Throws<ArgumentException>(() => Parse(["--callback-answer", "2"])).Message);
+        Assert.Throws<ArgumentException>(() => Parse(["--voice-api-port", "70000"]));
+        Assert.Contains("--voice-api-port", SimulatorArguments.Usage, StringComparison.Ordinal);
+    }
 }

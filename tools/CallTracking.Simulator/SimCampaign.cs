@@ -36,12 +36,29 @@ public sealed record SimCampaign
     [JsonPropertyName("whenBusy")]
     public JsonObject? WhenBusy { get; init; }
 
+    /// <summary>The campaign's missed-call callback policy (the app places the attempts; <see cref="SimCallbackVoiceApi"/> plays them).</summary>
+    [JsonPropertyName("callback")]
+    public SimCallbackPolicy? Callback { get; init; }
+
     /// <summary>The tracking number as Vonage writes it: digits without '+'.</summary>
     [JsonIgnore]
     public string TrackingDigits => VonageNumbers.Digits(TrackingNumber);
 
     [JsonIgnore]
     public string AgentDigits => VonageNumbers.Digits(AgentNumber);
+}
+
+/// <summary>A campaign's <c>callback</c> setting, as our campaign JSON writes it.</summary>
+public sealed record SimCallbackPolicy
+{
+    [JsonPropertyName("attempts")]
+    public int Attempts { get; init; } = 1;
+
+    [JsonPropertyName("intervalMinutes")]
+    public int IntervalMinutes { get; init; } = 15;
+
+    [JsonPropertyName("onlyWhenOpen")]
+    public bool OnlyWhenOpen { get; init; } = true;
 }
 
 public static class VonageNumbers

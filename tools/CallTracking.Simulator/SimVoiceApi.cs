@@ -5,9 +5,10 @@ using System.Net.Sockets;
 namespace CallTracking.Simulator;
 
 /// <summary>
-/// The simulator's own tiny Voice REST API, as Vonage answers it: the app's hold queue transfers a waiting caller with
-/// <c>PUT /v1/calls/{uuid}</c> (point the app's <c>Vonage__VoiceApiBaseUrl</c> here); each is recorded, in order, and
-/// answered 204, so the simulator can play the transferred leg. <c>GET /v1/files/{id}</c> serves a small recording:
+/// The simulator's own tiny Voice REST API, as Vonage answers it (point the app's one <c>Vonage__VoiceApiBaseUrl</c>
+/// here): the app's hold queue transfers a waiting caller with <c>PUT /v1/calls/{uuid}</c>; each is recorded, in order,
+/// and answered 204, so the simulator can play the transferred leg. The app places missed-call callback attempts with
+/// <c>POST /v1/calls</c>, handed to <see cref="Callbacks"/>. <c>GET /v1/files/{id}</c> serves a small recording:
 /// once the app has application credentials its archiver downloads every recording through the same client (one
 /// circuit breaker) as the transfers, so the simulated recordings must be fetchable here (see
 /// <see cref="RecordingBaseUrl"/>). Anything else is 404.
@@ -34,6 +35,9 @@ public sealed class SimVoiceApi : IAsyncDisposable
     }
 
     public string BaseUrl { get; }
+
+    /// <summary>Answers and plays the callback attempts (<c>POST /v1/calls</c>); give it a player to play them.</summary>
+    public SimCallbackVoiceApi Callbacks { get; } = new();
 
     /// <summary>Where the simulated calls' recordings live here (<c>recording_url</c> = this + file id).</summary>
     public string RecordingBaseUrl => BaseUrl + FilesPath;
@@ -69,27 +73,49 @@ public sealed class SimVoiceApi : IAsyncDisposable
             }
 
             using var response = context.Response;
-            var path = context.Request.Url?.AbsolutePath ?? "";
-            if (context.Request.HttpMethod == "PUT" && path.StartsWith(CallsPath, StringComparison.Ordinal) && path.Length > CallsPath.Length)
+            // No keep-alive: HttpListener may drop an idle pooled connection just as the app reuses it, which the app must
+            // (and does) take for "maybe placed / maybe transferred"; the simulator should not provoke that.
+            response.KeepAlive = false;
+            try
             {
-                using var reader = new StreamReader(context.Request.InputStream);
-                var body = await reader.ReadToEndAsync();
-                _transfers.Enqueue(new VoiceApiTransfer(Uri.UnescapeDataString(path[CallsPath.Length..]), body,
-                    context.Request.Headers["Authorization"]));
-                response.StatusCode = 204;
+                await HandleAsync(context);
             }
-            else if (context.Request.HttpMethod == "GET" && path.StartsWith(FilesPath, StringComparison.Ordinal) && path.Length > FilesPath.Length)
+            catch (Exception ex) when (ex is not OutOfMemoryException)
             {
-                Interlocked.Increment(ref _downloads);
-                response.StatusCode = 200;
-                response.ContentType = "audio/mpeg";
-                response.ContentLength64 = Recording.Length;
-                await response.OutputStream.WriteAsync(Recording);
+                // One bad request must not stop the endpoint; the app sees a 500 (and does not retry it blindly).
+                await Console.Error.WriteLineAsync($"Simulator Voice API: {ex.GetType().Name}: {ex.Message}");
+                response.StatusCode = 500;
             }
-            else
-            {
-                response.StatusCode = 404;
-            }
+        }
+    }
+
+    private async Task HandleAsync(HttpListenerContext context)
+    {
+        var response = context.Response;
+        var path = context.Request.Url?.AbsolutePath ?? "";
+        if (context.Request.HttpMethod == "POST" && path.TrimEnd('/') == SimCallbackVoiceApi.CreateCallPath)
+        {
+            await Callbacks.HandleCreateCallAsync(context);
+        }
+        else if (context.Request.HttpMethod == "PUT" && path.StartsWith(CallsPath, StringComparison.Ordinal) && path.Length > CallsPath.Length)
+        {
+            using var reader = new StreamReader(context.Request.InputStream);
+            var body = await reader.ReadToEndAsync();
+            _transfers.Enqueue(new VoiceApiTransfer(Uri.UnescapeDataString(path[CallsPath.Length..]), body,
+                context.Request.Headers["Authorization"]));
+            response.StatusCode = 204;
+        }
+        else if (context.Request.HttpMethod == "GET" && path.StartsWith(FilesPath, StringComparison.Ordinal) && path.Length > FilesPath.Length)
+        {
+            Interlocked.Increment(ref _downloads);
+            response.StatusCode = 200;
+            response.ContentType = "audio/mpeg";
+            response.ContentLength64 = Recording.Length;
+            await response.OutputStream.WriteAsync(Recording);
+        }
+        else
+        {
+            response.StatusCode = 404;
         }
     }
 
@@ -98,6 +124,7 @@ public sealed class SimVoiceApi : IAsyncDisposable
         _listener.Stop();
         _listener.Close();
         await _loop;
+        await Callbacks.WhenPlayedAsync();
     }
 }
 

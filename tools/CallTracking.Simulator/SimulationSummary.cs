@@ -76,6 +76,28 @@ public sealed record SimulationSummary
         };
     }
 
+    /// <summary>Callback attempts the app placed through the simulator's Voice API (null when it was not running).</summary>
+    public CallbackPlaySummary? Callbacks { get; init; }
+
+    /// <summary>This summary with the callback attempts played, per campaign (by tracking number).</summary>
+    public SimulationSummary WithCallbacks(IReadOnlyList<SimCallbackAttempt> attempts, IReadOnlyList<SimCampaign> campaigns)
+    {
+        var byTracking = campaigns.GroupBy(c => c.TrackingDigits, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Id, StringComparer.Ordinal);
+        return this with
+        {
+            Callbacks = new CallbackPlaySummary(
+                attempts.Count,
+                attempts.Count(a => a.Answered),
+                attempts.Sum(a => a.FailedEvents),
+                attempts.GroupBy(a => byTracking.GetValueOrDefault(a.Request.TrackingDigits) ?? "+" + a.Request.TrackingDigits, StringComparer.Ordinal)
+                    .OrderBy(g => g.Key, StringComparer.Ordinal)
+                    .Select(g => new CampaignCallbackSummary(g.Key, g.Count(), g.Count(a => a.Answered)))
+                    .ToList(),
+                attempts.Select(a => new CallbackAttemptSummary(a.ConversationUuid, byTracking.GetValueOrDefault(a.Request.TrackingDigits),
+                    "+" + a.Request.CallerDigits, a.Answered)).ToList()),
+        };
+    }
+
     public static SimulationSummary From(int seed, SendReport report)
     {
         var results = report.Calls;
@@ -189,6 +211,16 @@ public sealed record SimulationSummary
             }
         }
 
+        if (Callbacks is { } callbacks)
+        {
+            text.AppendLine(c, $"Callbacks: {callbacks.Attempted} attempts placed by the app, {callbacks.Connected} connected (agent answered, caller connected), " +
+                               $"{callbacks.Attempted - callbacks.Connected} not answered, {callbacks.FailedEvents} events not accepted.");
+            foreach (var campaign in callbacks.Campaigns)
+            {
+                text.AppendLine(c, $"  {campaign.CampaignId,-26}{campaign.Attempted,7} attempted{campaign.Connected,7} connected");
+            }
+        }
+
         foreach (var (kind, latency) in Latency ?? new Dictionary<string, LatencySummary>())
         {
             text.AppendLine(c, $"latency {kind,-10} n={latency.Count,-6} p50={latency.P50:0.0} ms  p90={latency.P90:0.0} ms  p99={latency.P99:0.0} ms  max={latency.Max:0.0} ms");
@@ -240,6 +272,18 @@ public sealed record HoldSummary(
 }
 
 public sealed record HoldCampaignSummary(string CampaignId, int Calls, int Held, int AnsweredAfterHold, int AbandonedOnHold);
+
+public sealed record CallbackPlaySummary(
+    int Attempted,
+    int Connected,
+    int FailedEvents,
+    IReadOnlyList<CampaignCallbackSummary> Campaigns,
+    IReadOnlyList<CallbackAttemptSummary> AttemptList);
+
+public sealed record CampaignCallbackSummary(string CampaignId, int Attempted, int Connected);
+
+/// <summary>One attempt as played: its conversation (the app's call id for it), campaign, caller (E.164), and whether it connected.</summary>
+public sealed record CallbackAttemptSummary(string ConversationUuid, string? CampaignId, string Caller, bool Connected);
 
 public sealed record CallerSummary(int Distinct, int WithheldCalls, int FirstTimeCalls, int RepeatCalls);
 

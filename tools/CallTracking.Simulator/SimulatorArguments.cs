@@ -12,7 +12,8 @@ public sealed record SimulatorArguments
         dotnet run --project tools/CallTracking.Simulator -- --base-url http://127.0.0.1:7071 --calls 500 --rate 20 \
             --signature-secret <secret> [--api-key <key>] [--application-id <id>] [--seed 42] [--duplicates 0.1] \
             [--shuffle 0.2] [--summary <file>] [--campaigns <file>|fetch] [--concurrency 32] [--event-rate <req/s>] \
-            [--recording-base-url <url>] [--function-key <key>] [--hold-share 0.1] [--voice-api-port 0] [--quiet]
+            [--recording-base-url <url>] [--function-key <key>] [--hold-share 0.1] [--voice-api-port <port>] \
+            [--callback-answer 0.5] [--callback-wait <s>] [--quiet]
 
           --base-url            Where CallTracking runs (loopback for local runs).
           --calls               Number of calls (default 100).
@@ -31,10 +32,17 @@ public sealed record SimulatorArguments
           --hold-share          Fraction of calls played as busy-agent / hold-queue calls on the whenBusy campaigns (default
                                 0): one call occupies the agent, the others wait, a quarter hang up, the rest are transferred.
                                 The app's Vonage__VoiceApiBaseUrl must point at the simulator's Voice API (printed).
-          --voice-api-port      Port of the simulator's Voice API for --hold-share (default 0: a free port). It also serves
-                                the calls' recordings (the app downloads them with the same Voice API client).
-          --recording-base-url  Base of the recordings' URLs (default: the simulator's Voice API with --hold-share, else
+          --voice-api-port      Runs the simulator's Voice API on this loopback port (0: any free port, printed); it also
+                                runs, on a free port, with --hold-share. Point the app's Vonage__VoiceApiBaseUrl at it.
+                                One listener serves the hold transfers (PUT /v1/calls/{uuid}), the missed-call callbacks
+                                (POST /v1/calls; campaigns need a callback policy: callback: {attempts, intervalMinutes,
+                                onlyWhenOpen}) and the calls' recordings (GET /v1/files/{id}).
+          --recording-base-url  Base of the recordings' URLs (default: the simulator's Voice API when it runs, else
                                 https://api-us.nexmo.com/v1/files/).
+          --callback-answer     Share of callback attempts the agent answers (default 0.5).
+          --callback-wait       After the calls, keep playing callbacks until none has come for this many seconds
+                                (default 90: the app's processing delay plus a minute; use more than intervalMinutes
+                                to see later attempts). Only when the Voice API runs and a campaign has a callback policy.
         """;
 
     public const string FunctionKeyVariable = "CALLTRACKING_FUNCTION_KEY";
@@ -72,13 +80,20 @@ public sealed record SimulatorArguments
 
     public bool Quiet { get; init; }
 
+    /// <summary>
+    /// Port of the simulator's Voice API (0: a free one); null: it runs (on a free port) only with <see cref="HoldShare"/>.
+    /// </summary>
+    public int? VoiceApiPort { get; init; }
+
+    public double CallbackAnswer { get; init; } = 0.5;
+
+    public int CallbackWaitSeconds { get; init; } = 90;
+
     /// <summary>Sent as <c>x-functions-key</c> on the function-level requests (the campaign listing); null when none.</summary>
     public string? FunctionKey { get; init; }
 
     /// <summary>Fraction of the calls played as hold-queue calls on the <c>whenBusy</c> campaigns.</summary>
     public double HoldShare { get; init; }
-
-    public int VoiceApiPort { get; init; }
 
     /// <summary>The record's printout without the secrets (the default one would print them).</summary>
     private bool PrintMembers(StringBuilder builder)
@@ -87,7 +102,8 @@ public sealed record SimulatorArguments
             .Append(CultureInfo.InvariantCulture, $"ApplicationId = {ApplicationId}, Seed = {Seed}, Duplicates = {Duplicates}, Shuffle = {Shuffle}, ")
             .Append(CultureInfo.InvariantCulture, $"SummaryFile = {SummaryFile}, Campaigns = {Campaigns}, Concurrency = {Concurrency}, EventRate = {EventRate}, ")
             .Append(CultureInfo.InvariantCulture, $"RecordingBaseUrl = {RecordingBaseUrl}, Quiet = {Quiet}, FunctionKey = {(FunctionKey is null ? "(none)" : "***")}, ")
-            .Append(CultureInfo.InvariantCulture, $"HoldShare = {HoldShare}, VoiceApiPort = {VoiceApiPort}");
+            .Append(CultureInfo.InvariantCulture, $"HoldShare = {HoldShare}, VoiceApiPort = {VoiceApiPort}, CallbackAnswer = {CallbackAnswer}, ")
+            .Append(CultureInfo.InvariantCulture, $"CallbackWaitSeconds = {CallbackWaitSeconds}");
         return true;
     }
 
@@ -128,7 +144,7 @@ public sealed record SimulatorArguments
         {
             "--base-url", "--calls", "--rate", "--signature-secret", "--api-key", "--application-id", "--seed", "--duplicates",
             "--shuffle", "--summary", "--campaigns", "--concurrency", "--event-rate", "--recording-base-url",
-            "--function-key", "--hold-share", "--voice-api-port",
+            "--function-key", "--hold-share", "--voice-api-port", "--callback-answer", "--callback-wait",
         };
         if (values.Keys.FirstOrDefault(k => !known.Contains(k)) is { } unknown)
         {
@@ -166,7 +182,9 @@ public sealed record SimulatorArguments
             Quiet = flags.Contains("--quiet"),
             FunctionKey = FunctionKeyOption(),
             HoldShare = Double("--hold-share", 0, 0, 1),
-            VoiceApiPort = Int("--voice-api-port", 0, 0, 65535),
+            VoiceApiPort = values.ContainsKey("--voice-api-port") ? Int("--voice-api-port", 0, 0, 65535) : null,
+            CallbackAnswer = Double("--callback-answer", 0.5, 0, 1),
+            CallbackWaitSeconds = Int("--callback-wait", 90, 0, 86_400),
         };
 
         // The flag wins; an empty flag is a mistake (e.g. an unset shell variable), not a request to use the environment.
