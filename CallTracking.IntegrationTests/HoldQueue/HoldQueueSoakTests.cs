@@ -1,13 +1,10 @@
 using System.Collections.Concurrent;
-using System.Net.Http.Headers;
-using System.Text;
 using System.Text.Json.Nodes;
 using Azure.Data.Tables;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
 using CallTracking.Tests.Calls;
 using CallTracking.Tests.Infrastructure;
-using CallTracking.Tests.Vonage;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -21,7 +18,7 @@ namespace CallTracking.Tests.HoldQueue;
 /// once with its hold outcome (ledger, no call for a moved conversation, stats).
 /// </summary>
 [Collection(HoldQueueHostCollection.Name)]
-public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper output)
+public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper output) : HoldQueueScenario(host, host.VoiceApi)
 {
     private const int Callers = 24;
 
@@ -33,7 +30,7 @@ public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper out
         var campaigns = new[] { ("hold-soak-1", "447700960001", x), ("hold-soak-2", "447700960002", x), ("hold-soak-3", "447700960003", y) };
         foreach (var (id, tracking, agent) in campaigns)
         {
-            await PutCampaignAsync(id, tracking, agent);
+            await PutCampaignAsync(id, tracking, agent, maxWaitSeconds: 3600);
         }
 
         // Both agents on a call.
@@ -83,11 +80,11 @@ public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper out
             if (DateTime.UtcNow >= deadline)
             {
                 // What the hold queue said, for whoever reads a failed run.
-                output.WriteLine(string.Join(Environment.NewLine, host.Log.Split(Environment.NewLine).Where(l => l.Contains("Hold queue", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal))));
+                output.WriteLine(string.Join(Environment.NewLine, Host.Log.Split(Environment.NewLine).Where(l => l.Contains("Hold queue", StringComparison.Ordinal) || l.Contains("Error", StringComparison.Ordinal))));
                 Assert.Fail($"only {played.Count} of {expected} waiting callers were transferred");
             }
 
-            var transfers = host.VoiceApi.Server.Requests.Where(r => r.Method == "PUT" && r.Path.StartsWith("/v1/calls/", StringComparison.Ordinal)).ToList();
+            var transfers = VoiceApi.Server.Requests.Where(r => r.Method == "PUT" && r.Path.StartsWith("/v1/calls/", StringComparison.Ordinal)).ToList();
             var next = transfers.Select(r => r.Path["/v1/calls/".Length..]).FirstOrDefault(leg => byLeg.ContainsKey(leg) && !played.Contains(leg));
             if (next is null)
             {
@@ -102,18 +99,17 @@ public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper out
             var inMoved = new CallEvents(newConversation, call.TrackingNumber, call.Caller, call.Agent);
             var marker = "?call=" + Uri.EscapeDataString(call.ConversationUuid);
             var agentCompleted = inMoved.AgentLeg("completed", 90, CallEvents.Billing(60, 90, "0.01"));
-            await SignedAsync("api/event" + marker, inMoved.AgentLeg("answered", 60));
-            await SignedAsync("api/event" + marker, agentCompleted);
+            await EventsAtAsync(marker, inMoved.AgentLeg("answered", 60), agentCompleted);
             if (random.Next(3) == 0)
             {
-                await SignedAsync("api/event" + marker, agentCompleted);
+                await EventsAtAsync(marker, agentCompleted);
             }
 
             // The caller's own leg ends in the new conversation, without our marker.
             await EventAsync(inMoved.Inbound("completed", 90.5, CallEvents.Billing(0.2, 90.5, "0.002")).Replace(inMoved.InboundUuid, call.InboundUuid, StringComparison.Ordinal));
         }
 
-        var puts = host.VoiceApi.Server.Requests.Where(r => r.Method == "PUT").Select(r => r.Path["/v1/calls/".Length..]).Where(byLeg.ContainsKey).ToList();
+        var puts = VoiceApi.Server.Requests.Where(r => r.Method == "PUT").Select(r => r.Path["/v1/calls/".Length..]).Where(byLeg.ContainsKey).ToList();
         output.WriteLine($"{held.Count} held, {hungUp.Count} hung up, {puts.Count} transfers");
         Assert.Equal(puts.Count, puts.Distinct().Count());
         Assert.DoesNotContain(puts, leg => hungUp.Contains(byLeg[leg]));
@@ -126,7 +122,7 @@ public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper out
         }
 
         // Every call processed once with its hold outcome; no call for a moved conversation.
-        var calls = host.Tables.GetTableClient(StorageNames.CallsTable);
+        var calls = Host.Tables.GetTableClient(StorageNames.CallsTable);
         var ledger = new Dictionary<string, CallRecord>();
         await WaitUntilAsync(async () =>
         {
@@ -174,65 +170,10 @@ public class HoldQueueSoakTests(HoldQueueHostFixture host, ITestOutputHelper out
         JsonNode? stats = null;
         await WaitUntilAsync(async () =>
         {
-            var response = await host.Client.GetAsync(new Uri($"api/campaigns/{campaign}/stats?from={from}&to={to}", UriKind.Relative));
+            var response = await Host.Client.GetAsync(new Uri($"api/campaigns/{campaign}/stats?from={from}&to={to}", UriKind.Relative));
             stats = JsonNode.Parse(await response.Content.ReadAsStringAsync());
             return response.IsSuccessStatusCode && stats?["hold"] is not null;
         }, TimeSpan.FromSeconds(30));
         return stats!;
-    }
-
-    private async Task PutCampaignAsync(string id, string tracking, string agent)
-    {
-        var campaign = new JsonObject
-        {
-            ["id"] = id,
-            ["name"] = id,
-            ["trackingNumber"] = "+" + tracking,
-            ["agentNumber"] = "+" + agent,
-            ["whenBusy"] = new JsonObject { ["holdMusicUrl"] = "https://example.com/hold.mp3", ["maxWaitSeconds"] = 3600 },
-        };
-        using var request = new HttpRequestMessage(HttpMethod.Put, "api/campaigns/" + id) { Content = JsonBody.From(campaign) };
-        var response = await host.Client.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"campaign {id}: {(int)response.StatusCode}");
-    }
-
-    private async Task<JsonArray> AnswerAsync(CallEvents call)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get,
-            $"api/answer?to={call.TrackingNumber}&from={call.Caller}&uuid={call.InboundUuid}&conversation_uuid={call.ConversationUuid}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VonageTokens.Hs256(VonageTokens.Claims([])));
-        var response = await host.Client.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode);
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
-    }
-
-    private async Task EventsAsync(params string[] events)
-    {
-        foreach (var e in events)
-        {
-            await EventAsync(e);
-        }
-    }
-
-    private Task EventAsync(string json) => SignedAsync("api/event", json);
-
-    private async Task SignedAsync(string path, string json)
-    {
-        var body = Encoding.UTF8.GetBytes(json);
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VonageTokens.Hs256(VonageTokens.Claims(body)));
-        var response = await host.Client.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"{path}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition, TimeSpan within)
-    {
-        var deadline = DateTime.UtcNow + within;
-        while (!await condition())
-        {
-            Assert.True(DateTime.UtcNow < deadline, "condition not met in time");
-            await Task.Delay(250);
-        }
     }
 }

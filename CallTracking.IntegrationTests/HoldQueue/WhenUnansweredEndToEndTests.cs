@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json.Nodes;
 using CallTracking.Functions.Calls;
@@ -7,7 +6,6 @@ using CallTracking.Functions.Common;
 using CallTracking.Tests.CallFlow;
 using CallTracking.Tests.Calls;
 using CallTracking.Tests.Infrastructure;
-using CallTracking.Tests.Vonage;
 using Xunit;
 
 namespace CallTracking.Tests.HoldQueue;
@@ -17,7 +15,7 @@ namespace CallTracking.Tests.HoldQueue;
 /// synchronously, and the event webhook answers a failed connect with the hold queue's voicemail or closing message.
 /// </summary>
 [Collection(HoldQueueHostCollection.Name)]
-public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
+public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host) : HoldQueueScenario(host, host.VoiceApi)
 {
     [Theory]
     [InlineData("busy")]
@@ -65,7 +63,7 @@ public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
         Assert.Equal("voicemail", record.HoldResult);
         Assert.Null(record.HoldEnteredAt);
         Assert.NotNull(record.RecordingUrl);
-        Assert.Empty(host.VoiceApi.Server.RequestsTo("/v1/calls/" + call.InboundUuid, "PUT"));
+        Assert.Empty(VoiceApi.Server.RequestsTo("/v1/calls/" + call.InboundUuid, "PUT"));
     }
 
     [Fact]
@@ -110,7 +108,7 @@ public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Contains("whenUnanswered.then", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.NotFound, (await host.Client.GetAsync("api/campaigns/unanswered-bad")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await Host.Client.GetAsync("api/campaigns/unanswered-bad")).StatusCode);
     }
 
     private static string Code(string failure) => failure switch { "busy" => "01", "timeout" => "02", "unanswered" => "03", _ => "04" };
@@ -142,40 +140,12 @@ public class WhenUnansweredEndToEndTests(HoldQueueHostFixture host)
         }
 
         using var request = new HttpRequestMessage(HttpMethod.Put, "api/campaigns/" + id) { Content = JsonBody.From(campaign) };
-        return await host.Client.SendAsync(request);
-    }
-
-    private async Task<JsonArray> AnswerAsync(CallEvents call)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get,
-            $"api/answer?to={call.TrackingNumber}&from={call.Caller}&uuid={call.InboundUuid}&conversation_uuid={call.ConversationUuid}");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VonageTokens.Hs256(VonageTokens.Claims([])));
-        var response = await host.Client.SendAsync(request);
-        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
-        return JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsArray();
-    }
-
-    private async Task EventsAsync(params string[] events)
-    {
-        foreach (var e in events)
-        {
-            var response = await SignedAsync("api/event", e);
-            Assert.True(response.IsSuccessStatusCode, $"event: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        }
-    }
-
-    private async Task<HttpResponseMessage> SignedAsync(string path, string json)
-    {
-        var body = Encoding.UTF8.GetBytes(json);
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", VonageTokens.Hs256(VonageTokens.Claims(body)));
-        return await host.Client.SendAsync(request);
+        return await Host.Client.SendAsync(request);
     }
 
     private async Task<CallRecord> ProcessedAsync(string callId)
     {
-        var table = host.Tables.GetTableClient(StorageNames.CallsTable);
+        var table = Host.Tables.GetTableClient(StorageNames.CallsTable);
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
         while (true)
         {
