@@ -30,6 +30,14 @@ public sealed class AgentState : ITableEntity
 
     /// <summary>The last call seen ending: an <c>answered</c> that arrives after its <c>completed</c> does not mark the agent busy.</summary>
     public string? LastFreedCall { get; set; }
+
+    /// <summary>The agent is free: on no call, reserved for nobody.</summary>
+    public void Release()
+    {
+        BusyCall = null;
+        BusySince = null;
+        Reserved = false;
+    }
 }
 
 /// <summary>

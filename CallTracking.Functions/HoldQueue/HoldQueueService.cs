@@ -151,9 +151,7 @@ public sealed class HoldQueueService(
                     return Attempt.Done<WaitEntry?>(null);
                 }
 
-                state.BusyCall = null;
-                state.BusySince = null;
-                state.Reserved = false;
+                state.Release();
                 state.LastFreedCall = expected;
                 await store.SaveAgentAsync(state, isNew, ct);
                 return Attempt.Done<WaitEntry?>(null);
@@ -275,9 +273,7 @@ public sealed class HoldQueueService(
                 return Attempt.Done(false);
             }
 
-            state.BusyCall = null;
-            state.BusySince = null;
-            state.Reserved = false;
+            state.Release();
             await store.SaveAgentAsync(state, false, ct);
             return Attempt.Done(true);
         }, cancellationToken);
@@ -287,29 +283,39 @@ public sealed class HoldQueueService(
     /// <summary>After a transfer whose answer was lost: where the caller's leg is now.</summary>
     private async Task<TransferCheck> CheckTransferAsync(WaitEntry entry, CancellationToken cancellationToken)
     {
-        if (entry.LegConversation is null)
+        // Real time, not the app's clock (tests freeze that): a PUT still in flight lands before the leg is read.
+        await Task.Delay(TransferCheckDelay, cancellationToken);
+        return await LocateLegAsync(entry.LegUuid, entry.LegConversation, entry.RegionUrl, entry.CallId, cancellationToken);
+    }
+
+    /// <summary>
+    /// Where a waiting caller's leg is (<c>GET /v1/calls/{uuid}</c>): moved by a transfer to a new conversation, still in
+    /// <paramref name="legConversation"/> (where it waited), gone, or unknown (not readable).
+    /// </summary>
+    private async Task<TransferCheck> LocateLegAsync(string legUuid, string? legConversation, string? regionUrl, string callId,
+        CancellationToken cancellationToken)
+    {
+        if (legConversation is null)
         {
             return TransferCheck.Unknown;
         }
 
         try
         {
-            // Real time, not the app's clock (tests freeze that): a PUT still in flight lands before the leg is read.
-            await Task.Delay(TransferCheckDelay, cancellationToken);
-            var leg = await voiceApi.GetCallAsync(entry.LegUuid, entry.RegionUrl, cancellationToken);
+            var leg = await voiceApi.GetCallAsync(legUuid, regionUrl, cancellationToken);
             if (leg is null || CallStateMachine.IsTerminal(leg.Status))
             {
                 return TransferCheck.Gone;
             }
 
             return leg.ConversationUuid is null ? TransferCheck.Unknown
-                : leg.ConversationUuid == entry.LegConversation ? TransferCheck.NotMoved
+                : leg.ConversationUuid == legConversation ? TransferCheck.NotMoved
                 : TransferCheck.Moved;
         }
         catch (Exception ex) when (ex is VoiceApiException or HttpRequestException or TimeoutRejectedException or TaskCanceledException
                                    && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning(ex, "Hold queue: could not read the leg of call {CallId} after its transfer failed", entry.CallId);
+            logger.LogWarning(ex, "Hold queue: could not read the leg of call {CallId}", callId);
             return TransferCheck.Unknown;
         }
     }
@@ -442,25 +448,10 @@ public sealed class HoldQueueService(
 
     private async Task EndIfStillOnHoldAsync(HoldCall hold, CancellationToken cancellationToken)
     {
-        if (hold.LegConversation is null || hold.CallbackBase is null)
+        if (hold.CallbackBase is null
+            || await LocateLegAsync(hold.PartitionKey, hold.LegConversation, regionUrl: null, hold.CallId, cancellationToken) != TransferCheck.NotMoved)
         {
-            return;
-        }
-
-        CallLeg? leg;
-        try
-        {
-            leg = await voiceApi.GetCallAsync(hold.PartitionKey, regionUrl: null, cancellationToken);
-        }
-        catch (Exception ex) when (ex is VoiceApiException or HttpRequestException or TimeoutRejectedException)
-        {
-            logger.LogWarning(ex, "Hold queue: could not read the leg of call {CallId} at its maximum wait", hold.CallId);
-            return;
-        }
-
-        if (leg is null || CallStateMachine.IsTerminal(leg.Status) || leg.ConversationUuid != hold.LegConversation)
-        {
-            return; // moved by its transfer, or gone
+            return; // moved by its transfer, gone, or not readable
         }
 
         logger.LogWarning("Hold queue: call {CallId} is still on hold at its maximum wait although its transfer was {State}", hold.CallId, hold.State);

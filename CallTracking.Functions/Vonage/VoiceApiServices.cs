@@ -25,8 +25,8 @@ public static class VoiceApiServices
                 resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(10);
                 resilience.TotalRequestTimeout.Timeout = TimeSpan.FromSeconds(30);
                 resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromSeconds(30);
-                // Only call control trips the breaker: recording downloads that fail (a host out of reach, a huge file
-                // timing out) must not stop the transfers of callers on hold.
+                // Only call control trips the breaker: reads that fail (a recording download from a host out of reach,
+                // a huge file timing out, a leg check) must not stop the transfers of callers on hold.
                 resilience.CircuitBreaker.ShouldHandle = args => args.Context.GetRequestMessage()?.Method == HttpMethod.Get
                     ? ValueTask.FromResult(false)
                     : ValueTask.FromResult(HttpClientResiliencePredicates.IsTransient(args.Outcome));
