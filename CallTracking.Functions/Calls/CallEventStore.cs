@@ -26,6 +26,9 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
     // '}' follows '|' in ordinal order: every "event|…" key is below it.
     private const string RowKeyPrefixEnd = "event}";
 
+    // An entity-group transaction holds at most 100 actions, all in one partition.
+    private const int MaxBatch = 100;
+
     private readonly TableClient _calls = tableService.GetTableClient(StorageNames.CallsTable);
     private readonly TableClient _legacy = tableService.GetTableClient(StorageNames.CallEventsTable);
 
@@ -145,9 +148,6 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
         return deleted + await DeleteBatchesAsync(batch, cancellationToken);
     }
 
-    // An entity-group transaction holds at most 100 actions, all in one partition.
-    private const int MaxBatch = 100;
-
     private async Task<int> DeleteBatchesAsync(IEnumerable<TableEntity> rows, CancellationToken cancellationToken)
     {
         var deleted = 0;
@@ -161,10 +161,10 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
             catch (TableTransactionFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound
                                                             && !MissingStorageRecovery.IsMissingStorageCode(ex.ErrorCode))
             {
-                // Another purge or erasure deleted one of them first: delete the rest one by one.
+                // Another purge or erasure deleted one of them first: delete the rest one by one (a 404 is no error there).
                 foreach (var row in chunk)
                 {
-                    await DeleteIfExistsAsync(_calls, row, cancellationToken);
+                    await _calls.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
                 }
             }
 
@@ -184,17 +184,5 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
         }
 
         return deleted;
-    }
-
-    private static async Task DeleteIfExistsAsync(TableClient table, TableEntity row, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-        }
-        catch (RequestFailedException ex) when (ex.Status == (int)HttpStatusCode.NotFound && !MissingStorageRecovery.IsMissingStorageCode(ex.ErrorCode))
-        {
-            // already gone
-        }
     }
 }
