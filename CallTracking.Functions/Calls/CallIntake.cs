@@ -29,16 +29,12 @@ public sealed class CallIntake(
     public async Task<EventReply> HandleEventAsync(ReadOnlyMemory<byte> body, EventContext? context, CancellationToken cancellationToken = default)
     {
         var e = await ResolveAsync(CallEventParser.ParseEvent(body.Span, hosts.IsAllowed), context, cancellationToken);
-        var stored = events.TryAddAsync(e, body, cancellationToken);
-        var updated = UpdateLedgerAsync(e, cancellationToken);
-
-        await Task.WhenAll(stored, updated);
-        if (!await stored)
+        var (update, stored) = await StoreAsync(e, body, cancellationToken);
+        if (!stored)
         {
             logger.LogDebug("Duplicate {Status} event for call {CallId}", e.Status ?? e.Kind.ToString(), e.ConversationUuid);
         }
 
-        var update = await updated;
         await NotifyIfClaimedAsync(update, cancellationToken);
         if (e.Kind == VonageEventKind.Record && update is not null)
         {
@@ -65,14 +61,13 @@ public sealed class CallIntake(
     public async Task<VonageEvent> HandleRecordingAsync(ReadOnlyMemory<byte> body, EventContext? context, CancellationToken cancellationToken = default)
     {
         var recording = await ResolveAsync(CallEventParser.ParseRecording(body.Span, hosts.IsAllowed), context, cancellationToken);
-        var stored = events.TryAddAsync(recording, body, cancellationToken);
-        var updated = ledger.AttachRecordingAsync(recording, cancellationToken);
-        await Task.WhenAll(stored, updated);
+        // The raw payload and the ledger change: one transaction on the call's partition.
+        var updated = await ledger.AttachRecordingAsync(recording, events.RowOf(recording, body), cancellationToken);
 
         // Vonage deletes recordings after 30 days: a message on `recordings` copies it into Blob Storage.
-        await recordings.SendIfNotArchivedAsync((await updated).Call, cancellationToken);
-        await NotifyIfClaimedAsync(await updated, cancellationToken);
-        if ((await updated).Call.ProcessedAt is not null)
+        await recordings.SendIfNotArchivedAsync(updated.Call, cancellationToken);
+        await NotifyIfClaimedAsync(updated, cancellationToken);
+        if (updated.Call.ProcessedAt is not null)
         {
             // Arrived after the call was processed: processing it again puts the recording in the reports and sends
             // it, once, to the sinks that carry it (the processor and the delivery ledger are idempotent per call).
@@ -95,20 +90,27 @@ public sealed class CallIntake(
         return e;
     }
 
-    private async Task<LedgerUpdate?> UpdateLedgerAsync(VonageEvent e, CancellationToken cancellationToken)
+    /// <summary>
+    /// Keeps the raw event and applies it to the ledger: one transaction on the call's partition when the ledger
+    /// changes (<see cref="CallStore"/>). Stored is false for a duplicate event.
+    /// </summary>
+    private async Task<(LedgerUpdate? Update, bool Stored)> StoreAsync(VonageEvent e, ReadOnlyMemory<byte> body, CancellationToken cancellationToken)
     {
         if (e.Kind == VonageEventKind.Status)
         {
-            return await ledger.ApplyEventAsync(e, cancellationToken);
+            var update = await ledger.ApplyEventAsync(e, events.RowOf(e, body), cancellationToken);
+            return (update, update.EventAdded);
         }
 
         // A record action without its own eventUrl reports here: attach the recording all the same.
         if (e.Kind == VonageEventKind.Record && e.RecordingUuid is not null && e.RecordingUrl is not null)
         {
-            return await ledger.AttachRecordingAsync(e, cancellationToken);
+            var update = await ledger.AttachRecordingAsync(e, events.RowOf(e, body), cancellationToken);
+            return (update, update.EventAdded);
         }
 
-        return null; // input, transfer, error, notify: kept as raw events only
+        // Input, transfer, error, notify: kept as raw events only.
+        return (null, await events.TryAddAsync(e, body, cancellationToken));
     }
 
     private async Task NotifyIfClaimedAsync(LedgerUpdate? update, CancellationToken cancellationToken)

@@ -1,10 +1,15 @@
+using Azure.Data.Tables;
 using CallTracking.Functions.Campaigns;
 using CallTracking.Functions.Common;
 
 namespace CallTracking.Functions.Calls;
 
 /// <summary>The call after an update, and the enqueue claim this update won (null when it won none).</summary>
-public sealed record LedgerUpdate(CallRecord Call, DateTimeOffset? EnqueueClaimedAt);
+public sealed record LedgerUpdate(CallRecord Call, DateTimeOffset? EnqueueClaimedAt)
+{
+    /// <summary>The raw event row given with the update was new (false: a duplicate, or none given).</summary>
+    public bool EventAdded { get; init; }
+}
 
 /// <summary>
 /// Applies webhook events to the call ledger (<see cref="CallStore"/>, ETag-conditional, retried on lost races)
@@ -12,15 +17,23 @@ public sealed record LedgerUpdate(CallRecord Call, DateTimeOffset? EnqueueClaime
 /// </summary>
 public sealed class CallLedger(CallStore calls, CampaignStore campaigns, TimeProvider time)
 {
-    public async Task<LedgerUpdate> ApplyEventAsync(VonageEvent e, CancellationToken cancellationToken = default)
+    public Task<LedgerUpdate> ApplyEventAsync(VonageEvent e, CancellationToken cancellationToken = default) =>
+        ApplyEventAsync(e, null, cancellationToken);
+
+    /// <summary>
+    /// Applies the event and stores <paramref name="eventRow"/> (its raw row, <see cref="CallEventStore.RowOf"/>) in the
+    /// same transaction as the ledger change (<see cref="CallStore.UpdateAsync(string, Func{CallRecord, bool}, TableEntity?, CancellationToken)"/>).
+    /// </summary>
+    public async Task<LedgerUpdate> ApplyEventAsync(VonageEvent e, TableEntity? eventRow, CancellationToken cancellationToken = default)
     {
+        var eventAdded = false;
         string? campaignId = null;
         var campaignLooked = false;
         while (true)
         {
             var needsCampaign = false;
             DateTimeOffset? claim = null;
-            var call = await calls.UpdateAsync(e.ConversationUuid, current =>
+            var write = await calls.UpdateAsync(e.ConversationUuid, current =>
             {
                 needsCampaign = false;
                 claim = null;
@@ -40,11 +53,14 @@ public sealed class CallLedger(CallStore calls, CampaignStore campaigns, TimePro
                 }
 
                 return changed;
-            }, cancellationToken);
+            }, eventRow, cancellationToken);
 
+            // A campaign lookup (rare: the answer's write is missing) stores the event alone first; it is not sent again.
+            eventAdded |= write.Added;
+            eventRow = null;
             if (!needsCampaign)
             {
-                return new LedgerUpdate(call, claim);
+                return new LedgerUpdate(write.Call, claim) { EventAdded = eventAdded };
             }
 
             var campaign = await campaigns.FindByTrackingNumberAsync(E164.FromVonage(e.To)!, cancellationToken);
@@ -53,10 +69,14 @@ public sealed class CallLedger(CallStore calls, CampaignStore campaigns, TimePro
         }
     }
 
-    public async Task<LedgerUpdate> AttachRecordingAsync(VonageEvent recording, CancellationToken cancellationToken = default)
+    public Task<LedgerUpdate> AttachRecordingAsync(VonageEvent recording, CancellationToken cancellationToken = default) =>
+        AttachRecordingAsync(recording, null, cancellationToken);
+
+    /// <summary>Attaches the recording, storing <paramref name="eventRow"/> in the same transaction (see <see cref="ApplyEventAsync(VonageEvent, TableEntity?, CancellationToken)"/>).</summary>
+    public async Task<LedgerUpdate> AttachRecordingAsync(VonageEvent recording, TableEntity? eventRow, CancellationToken cancellationToken = default)
     {
         DateTimeOffset? claim = null;
-        var call = await calls.UpdateAsync(recording.ConversationUuid, current =>
+        var write = await calls.UpdateAsync(recording.ConversationUuid, current =>
         {
             claim = null;
             var changed = CallStateMachine.AttachRecording(current, recording);
@@ -69,7 +89,7 @@ public sealed class CallLedger(CallStore calls, CampaignStore campaigns, TimePro
             }
 
             return changed;
-        }, cancellationToken);
-        return new LedgerUpdate(call, claim);
+        }, eventRow, cancellationToken);
+        return new LedgerUpdate(write.Call, claim) { EventAdded = write.Added };
     }
 }

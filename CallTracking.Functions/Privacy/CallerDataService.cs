@@ -55,6 +55,7 @@ public sealed class CallerDataService(
     TableServiceClient tables,
     BlobServiceClient blobs,
     CallStore calls,
+    CallEventStore callEvents,
     CallerTokens tokens,
     MixpanelErasure mixpanel,
     IOptions<CallTrackingOptions> options,
@@ -62,7 +63,6 @@ public sealed class CallerDataService(
     ILogger<CallerDataService> logger)
 {
     private readonly TableClient _calls = tables.GetTableClient(StorageNames.CallsTable);
-    private readonly TableClient _events = tables.GetTableClient(StorageNames.CallEventsTable);
     private readonly TableClient _callers = tables.GetTableClient(StorageNames.CallersTable);
     private readonly TableClient _deliveries = tables.GetTableClient(StorageNames.DeliveriesTable);
     private readonly TableClient _reports = tables.GetTableClient(StorageNames.CampaignStatsTable);
@@ -133,10 +133,7 @@ public sealed class CallerDataService(
             recordingsDeleted += (await _recordings.DeleteBlobIfExistsAsync(name, cancellationToken: cancellationToken)).Value ? 1 : 0;
         }
 
-        foreach (var row in found.Events)
-        {
-            await _events.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-        }
+        await callEvents.DeleteAsync(found.Events, cancellationToken);
 
         foreach (var row in found.Profile)
         {
@@ -200,13 +197,14 @@ public sealed class CallerDataService(
 
     private async Task<Found> FindAsync(string e164, CancellationToken cancellationToken)
     {
-        var callRows = await QueryAsync(_calls, TableClient.CreateQueryFilter($"CallerNumber eq {e164}"), cancellationToken);
+        // Ledger rows only (the calls' raw events share their partitions, and hold the number masked).
+        var callRows = await QueryAsync(_calls, TableClient.CreateQueryFilter($"RowKey eq {CallRecord.RowKeyValue} and CallerNumber eq {e164}"), cancellationToken);
         var events = new List<TableEntity>();
         var deliveries = new List<TableEntity>();
         var reportRows = await QueryAsync(_reports, TableClient.CreateQueryFilter($"CallerNumber eq {e164}"), cancellationToken);
         foreach (var call in callRows)
         {
-            events.AddRange(await QueryAsync(_events, TableClient.CreateQueryFilter($"PartitionKey eq {call.PartitionKey}"), cancellationToken));
+            events.AddRange(await callEvents.ListAsync(call.PartitionKey, cancellationToken));
             deliveries.AddRange(await QueryAsync(_deliveries, TableClient.CreateQueryFilter($"PartitionKey eq {call.PartitionKey}"), cancellationToken));
             var partition = call.GetString(nameof(CallRecord.CampaignId)) is { Length: > 0 } campaign ? campaign : ReportKeys.Unassigned;
             var index = await _reports.GetEntityIfExistsAsync<TableEntity>(partition, ReportKeys.IndexKey(call.PartitionKey), cancellationToken: cancellationToken);

@@ -28,12 +28,12 @@ public sealed record RetentionResult(DateTimeOffset Cutoff, int Calls, int Event
 public sealed class RetentionPurger(
     TableServiceClient tables,
     BlobServiceClient blobs,
+    CallEventStore callEvents,
     IOptions<CallTrackingOptions> options,
     TimeProvider time,
     ILogger<RetentionPurger> logger)
 {
     private readonly TableClient _calls = tables.GetTableClient(StorageNames.CallsTable);
-    private readonly TableClient _events = tables.GetTableClient(StorageNames.CallEventsTable);
     private readonly TableClient _callers = tables.GetTableClient(StorageNames.CallersTable);
     private readonly TableClient _deliveries = tables.GetTableClient(StorageNames.DeliveriesTable);
     private readonly TableClient _reports = tables.GetTableClient(StorageNames.CampaignStatsTable);
@@ -48,14 +48,16 @@ public sealed class RetentionPurger(
         var cutoff = Cutoff;
         int calls = 0, events = 0, deliveries = 0, reportRows = 0, profiles = 0, recordings = 0;
 
-        await foreach (var call in _calls.QueryAsync<CallRecord>(cancellationToken: cancellationToken))
+        // Ledger rows only: the calls' raw events share their partitions and go with them.
+        var ledgerRows = TableClient.CreateQueryFilter($"RowKey eq {CallRecord.RowKeyValue}");
+        await foreach (var call in _calls.QueryAsync<CallRecord>(ledgerRows, cancellationToken: cancellationToken))
         {
             if (StartOf(call) >= cutoff)
             {
                 continue;
             }
 
-            events += await DeletePartitionAsync(_events, call.PartitionKey, cancellationToken);
+            events += await callEvents.DeleteAsync(call.PartitionKey, cancellationToken);
             deliveries += await DeletePartitionAsync(_deliveries, call.PartitionKey, cancellationToken);
             reportRows += await DeleteReportRowsAsync(call, cancellationToken);
             if (call.RecordingBlob is { } blob && (await _recordings.DeleteBlobIfExistsAsync(blob, cancellationToken: cancellationToken)).Value)
@@ -68,11 +70,7 @@ public sealed class RetentionPurger(
         }
 
         // Raw events of calls the ledger never had (a webhook for an unknown conversation).
-        await foreach (var row in _events.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"ReceivedAt lt {cutoff}"), cancellationToken: cancellationToken))
-        {
-            await _events.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-            events++;
-        }
+        events += await callEvents.DeleteReceivedBeforeAsync(cutoff, cancellationToken);
 
         await foreach (var profile in _callers.QueryAsync<TableEntity>(
                            TableClient.CreateQueryFilter($"RowKey eq {Enrichment.CallerStore.ProfileRowKey} and LastSeenAt lt {cutoff}"),

@@ -18,7 +18,8 @@ public sealed class ProcessedCallReader(TableServiceClient tableService, CallSto
     public async IAsyncEnumerable<ProcessedCall> ScanAsync([EnumeratorCancellation] CancellationToken cancellationToken)
     {
         // Tables cannot test for null; a comparison is false when the property is missing, so this keeps processed calls.
-        var processed = TableClient.CreateQueryFilter($"ProcessedAt ge {DateTimeOffset.UnixEpoch}");
+        // Ledger rows only: the calls' raw events share their partitions.
+        var processed = TableClient.CreateQueryFilter($"RowKey eq {CallRecord.RowKeyValue} and ProcessedAt ge {DateTimeOffset.UnixEpoch}");
         await foreach (var record in _ledger.QueryAsync<CallRecord>(processed, maxPerPage: 1000, cancellationToken: cancellationToken))
         {
             if (ProcessedCallMapper.From(record) is { } call)

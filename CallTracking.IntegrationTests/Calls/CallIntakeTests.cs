@@ -90,10 +90,10 @@ public sealed class CallIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.NotNull(call.EnqueueClaimedAt);
 
         // The agent leg is no call of its own: one ledger row, keyed by the conversation, and every raw event kept.
-        Assert.Single(await RowsAsync(StorageNames.CallsTable, events.ConversationUuid));
+        Assert.Single(await StoredCallRows.LedgerAsync(azurite.TableService(), events.ConversationUuid));
         Assert.Null(await _calls.GetAsync(events.AgentUuid));
         Assert.Empty(await RowsAsync(StorageNames.CallsTable, events.AgentUuid));
-        Assert.Equal(8, (await RowsAsync(StorageNames.CallEventsTable, events.ConversationUuid)).Count);
+        Assert.Equal(8, (await StoredCallRows.EventsAsync(azurite.TableService(), events.ConversationUuid)).Count);
     }
 
     [Theory]
@@ -113,7 +113,7 @@ public sealed class CallIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.NotNull(call);
         Assert.Equal(CallEvents.Snapshot(Expected(events.AnsweredCall())), CallEvents.Snapshot(call));
         Assert.Equal(1, await MessagesForAsync(events.ConversationUuid));
-        Assert.Equal(8, (await RowsAsync(StorageNames.CallEventsTable, events.ConversationUuid)).Count);
+        Assert.Equal(8, (await StoredCallRows.EventsAsync(azurite.TableService(), events.ConversationUuid)).Count);
     }
 
     [Theory]
@@ -237,7 +237,7 @@ public sealed class CallIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Equal(field, Assert.Single(error.Errors).Field);
         Assert.Null(await _calls.GetAsync(callId));
-        Assert.Empty(await RowsAsync(StorageNames.CallEventsTable, callId));
+        Assert.Empty(await StoredCallRows.EventsAsync(azurite.TableService(), callId));
     }
 
     [Fact]
@@ -251,7 +251,7 @@ public sealed class CallIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
         await DeliverAsync($$"""{"conversation_uuid":"{{callId}}","reason":"Syntax error","timestamp":"2026-03-01T12:00:02.000Z"}""");
 
         Assert.Null(await _calls.GetAsync(callId));
-        Assert.Equal(3, (await RowsAsync(StorageNames.CallEventsTable, callId)).Count);
+        Assert.Equal(3, (await StoredCallRows.EventsAsync(azurite.TableService(), callId)).Count);
     }
 
     [Fact]
@@ -289,6 +289,6 @@ public sealed class CallIntakeTests(AzuriteFixture azurite) : IAsyncLifetime
 
         Assert.Equal("recording_url", Assert.Single(error.Errors).Field);
         Assert.Null(await _calls.GetAsync(callId));
-        Assert.Empty(await RowsAsync(StorageNames.CallEventsTable, callId));
+        Assert.Empty(await StoredCallRows.EventsAsync(azurite.TableService(), callId));
     }
 }

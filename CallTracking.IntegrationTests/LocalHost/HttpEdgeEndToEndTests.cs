@@ -5,6 +5,7 @@ using System.Text.Json;
 using Azure.Data.Tables;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Http;
+using CallTracking.Tests.Calls;
 using CallTracking.Tests.Infrastructure;
 using CallTracking.Tests.Vonage;
 using Xunit;
@@ -37,7 +38,7 @@ public class HttpEdgeEndToEndTests(FunctionsHostFixture host)
         var response = await SendAsync(new HttpMethod(method), path, body, signed: true);
 
         await AssertProblemAsync(response, HttpStatusCode.RequestEntityTooLarge, "$");
-        Assert.Empty(await RowsAsync(StorageNames.CallEventsTable, conversation));
+        Assert.Empty(await StoredCallRows.EventsAsync(host.Tables, conversation));
         Assert.Empty(await RowsAsync(StorageNames.CallsTable, conversation));
     }
 
@@ -50,7 +51,7 @@ public class HttpEdgeEndToEndTests(FunctionsHostFixture host)
         var response = await SendAsync(HttpMethod.Post, "api/event", body, signed: true);
 
         Assert.Equal(HttpStatusCode.NoContent, response.StatusCode);
-        Assert.Single(await RowsAsync(StorageNames.CallEventsTable, conversation));
+        Assert.Single(await StoredCallRows.EventsAsync(host.Tables, conversation));
     }
 
     [Fact]

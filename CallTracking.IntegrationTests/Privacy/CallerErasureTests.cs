@@ -169,6 +169,35 @@ public sealed class CallerErasureTests(AzuriteFixture azurite) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Raw_events_stored_before_they_moved_into_Calls_are_exported_and_erased_with_the_new_ones()
+    {
+        var campaign = await _harness.CreateCampaignAsync();
+        var caller = "+4479" + Random.Shared.Next(10_000_000, 99_999_999);
+        var digits = TestNumbers.Digits(caller);
+        var call = await CallAsync(campaign, caller);
+        var tables = azurite.TableService();
+        var newRows = await StoredCallRows.EventsAsync(tables, call.ConversationUuid);
+        Assert.NotEmpty(newRows);
+
+        // A row an earlier version wrote to CallEvents (unmasked, as some did): its digits must be found and go.
+        await tables.GetTableClient(StorageNames.CallEventsTable).AddEntityAsync(
+            new TableEntity(call.ConversationUuid, "2026-03-01T11:59:59.0000000Z|legacy|started") { ["Body"] = $$"""{"from":"{{digits}}"}""" });
+        var service = Get<CallerDataService>();
+
+        var export = await service.ExportAsync(caller);
+        Assert.Equal(newRows.Count + 1, export.Events.Count);
+        Assert.Contains(export.Events, e => (string?)e["RowKey"] == "2026-03-01T11:59:59.0000000Z|legacy|started");
+        Assert.All(newRows, r => Assert.Contains(export.Events, e => (string?)e["RowKey"] == r.RowKey));
+
+        var result = await service.EraseAsync(caller, "test: legacy rows");
+
+        Assert.Equal(newRows.Count + 1, result.EventRowsDeleted);
+        Assert.Empty(await StoredCallRows.EventsAsync(tables, call.ConversationUuid));
+        Assert.Single(await StoredCallRows.LedgerAsync(tables, call.ConversationUuid)); // the tombstone stays
+        Assert.Empty(await StorageScan.FindAsync(azurite, digits));
+    }
+
+    [Fact]
     public async Task A_number_that_is_not_one_is_a_validation_error_naming_the_field()
     {
         var error = await Assert.ThrowsAsync<ValidationException>(() => Get<CallerDataService>().EraseAsync("not-a-number", "test"));

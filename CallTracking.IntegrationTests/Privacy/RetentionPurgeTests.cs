@@ -5,6 +5,7 @@ using CallTracking.Functions.Enrichment;
 using CallTracking.Functions.Privacy;
 using CallTracking.Functions.Processing;
 using CallTracking.Functions.Reporting;
+using CallTracking.Tests.Calls;
 using CallTracking.Tests.Infrastructure;
 using CallTracking.Tests.Processing;
 using Microsoft.Extensions.DependencyInjection;
@@ -87,8 +88,8 @@ public sealed class RetentionPurgeTests(AzuriteFixture azurite) : IAsyncLifetime
         var calls = Get<CallStore>();
         Assert.Null(await calls.GetAsync(old.PartitionKey));
         Assert.NotNull(await calls.GetAsync(recent.PartitionKey));
-        Assert.Empty(await RowsAsync(StorageNames.CallEventsTable, old.PartitionKey));
-        Assert.NotEmpty(await RowsAsync(StorageNames.CallEventsTable, recent.PartitionKey));
+        Assert.Empty(await StoredCallRows.EventsAsync(azurite.TableService(), old.PartitionKey));
+        Assert.NotEmpty(await StoredCallRows.EventsAsync(azurite.TableService(), recent.PartitionKey));
         Assert.Empty(await RowsAsync(StorageNames.DeliveriesTable, old.PartitionKey));
         Assert.NotEmpty(await RowsAsync(StorageNames.DeliveriesTable, recent.PartitionKey));
         Assert.Empty(await RowsAsync(StorageNames.CallersTable, old.CallerNumber!));
@@ -108,6 +109,57 @@ public sealed class RetentionPurgeTests(AzuriteFixture azurite) : IAsyncLifetime
         Assert.Equal(2, reportsAfter.Count(r => r.RowKey.Contains(recent.PartitionKey, StringComparison.Ordinal)));
         Assert.Equal(aggregatesBefore, reportsAfter.Where(r => !r.ContainsKey("CallId") && !r.ContainsKey("Entry")).Select(Describe).Order().ToList());
         Assert.True(result.Calls >= 1 && result.Recordings >= 1 && result.CallerProfiles >= 1 && result.ListingRows >= 1);
+    }
+
+    [Fact]
+    public async Task Event_rows_in_both_tables_go_with_their_call_or_by_age_and_scans_take_them_for_no_call()
+    {
+        var campaign = await _harness.CreateCampaignAsync();
+        var old = await ProcessedCallAsync(campaign, TimeSpan.FromDays(-400));
+        var recent = await ProcessedCallAsync(campaign, TimeSpan.Zero);
+        var tables = azurite.TableService();
+        var calls = tables.GetTableClient(StorageNames.CallsTable);
+        var legacy = tables.GetTableClient(StorageNames.CallEventsTable);
+
+        // The old call: more raw events than one transaction holds, and rows from before the move.
+        foreach (var chunk in Enumerable.Range(0, 150).Chunk(100))
+        {
+            await calls.SubmitTransactionAsync(chunk.Select(n => new TableTransactionAction(TableTransactionActionType.Add,
+                new TableEntity(old.PartitionKey, $"{CallEventStore.RowKeyPrefix}2025-01-01T00:00:00.0000000Z|leg|{n:D3}"))));
+        }
+
+        await legacy.AddEntityAsync(new TableEntity(old.PartitionKey, "2025-01-01T00:00:00.0000000Z|leg|legacy"));
+        await legacy.AddEntityAsync(new TableEntity(recent.PartitionKey, "2026-03-01T00:00:00.0000000Z|leg|legacy") { ["ReceivedAt"] = _clock.GetUtcNow() });
+
+        // Raw events of conversations the ledger never had: old ones go by age, recent ones stay.
+        var orphanOld = TestServices.UniqueId("CON");
+        var orphanRecent = TestServices.UniqueId("CON");
+        _clock.Advance(TimeSpan.FromDays(-400));
+        await Get<CallEventStore>().TryAddAsync(new VonageEvent { Kind = VonageEventKind.Input, ConversationUuid = orphanOld }, "{}"u8.ToArray());
+        _clock.Advance(TimeSpan.FromDays(400));
+        await Get<CallEventStore>().TryAddAsync(new VonageEvent { Kind = VonageEventKind.Input, ConversationUuid = orphanRecent }, "{}"u8.ToArray());
+        await legacy.AddEntityAsync(new TableEntity(orphanOld, "legacy") { ["ReceivedAt"] = _clock.GetUtcNow().AddDays(-400) });
+        await legacy.AddEntityAsync(new TableEntity(orphanRecent, "legacy") { ["ReceivedAt"] = _clock.GetUtcNow() });
+
+        var result = await Get<RetentionPurger>().PurgeAsync();
+
+        Assert.Empty(await RowsAsync(StorageNames.CallsTable, old.PartitionKey)); // ledger row and every event row
+        Assert.Empty(await StoredCallRows.EventsAsync(tables, old.PartitionKey));
+        Assert.Empty(await StoredCallRows.EventsAsync(tables, orphanOld));
+        Assert.Equal(2, (await StoredCallRows.EventsAsync(tables, recent.PartitionKey)).Count); // its raw event and its legacy row
+        Assert.Equal(2, (await StoredCallRows.EventsAsync(tables, orphanRecent)).Count);
+        Assert.Single(await StoredCallRows.LedgerAsync(tables, recent.PartitionKey));
+        Assert.True(result.EventRows >= 150 + 1 + 1 + 2, $"{result.EventRows} event rows deleted");
+
+        // The processed-call scan reads ledger rows only: the recent call once, none of its events as a call.
+        var scanned = new List<string>();
+        await foreach (var call in Get<ProcessedCallReader>().ScanAsync(CancellationToken.None))
+        {
+            scanned.Add(call.CallId);
+        }
+
+        Assert.Single(scanned, id => id == recent.PartitionKey);
+        Assert.DoesNotContain(orphanRecent, scanned);
     }
 
     [Fact]

@@ -126,7 +126,7 @@ public sealed class SimulatorHoldQueueTests(SimulatorHoldHostFixture host, ITest
             Assert.Equal((double)call.CarrierCost, row.CarrierCost ?? 0, 6);
         }
 
-        var moved = await calls.QueryAsync<CallRecord>(c => c.PartitionKey.CompareTo("CON-MOVED-") >= 0 && c.PartitionKey.CompareTo("CON-MOVED.") < 0)
+        var moved = await calls.QueryAsync<CallRecord>(c => c.RowKey == CallRecord.RowKeyValue && c.PartitionKey.CompareTo("CON-MOVED-") >= 0 && c.PartitionKey.CompareTo("CON-MOVED.") < 0)
             .Select(c => c.PartitionKey).ToListAsync();
         Assert.Empty(moved);
 

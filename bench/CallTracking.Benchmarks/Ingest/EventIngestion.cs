@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Azure.Data.Tables;
+using CallTracking.Functions.Calls;
 using CallTracking.Simulator;
 
 namespace CallTracking.IngestBench;
@@ -89,7 +90,7 @@ public sealed class EventIngestion(BenchCalls bench, CpuMeter cpu, TableClient c
         while (true)
         {
             var rows = 0;
-            await foreach (var _ in callsTable.QueryAsync<TableEntity>(select: ["PartitionKey"]))
+            await foreach (var _ in callsTable.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"RowKey eq {CallRecord.RowKeyValue}"), select: ["PartitionKey"]))
             {
                 rows++;
             }
