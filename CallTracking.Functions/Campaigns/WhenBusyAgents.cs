@@ -15,11 +15,13 @@ namespace CallTracking.Functions.Campaigns;
 /// <see cref="FailureRetry"/>). With a TTL of 0 (no campaign cache) every agent is tracked, as before this set.
 /// </summary>
 /// <remarks>
-/// The edges, for an agent tracked here only up to a TTL after a change made on another instance: switched on, its
-/// <c>Agents</c> row may be missing (free: the caller is connected, and a failed connect still joins the wait list)
-/// or left from an earlier tracked period, where a busy mark older than <c>CallTracking__StaleCallMinutes</c> (a
-/// reservation: 5 minutes) is ignored and <c>LastFreedCall</c> keeps a late <c>answered</c> from marking a freed call
-/// busy; switched off, its row stays as it was and nothing reads it.
+/// The edges, for an agent tracked here only from an admin change (at once on the instance that made it, within the
+/// TTL on the others). Switched on: its <c>Agents</c> row may be missing, which <c>IsBusy</c> reads as free (the caller
+/// is connected; should that connect fail the caller joins the wait list, and as the agent's current call was never
+/// marked busy its end frees nothing: the next caller's re-check or <c>maxWaitSeconds</c> ends that wait), or left from
+/// an earlier tracked period, where a busy mark older than <c>CallTracking__StaleCallMinutes</c> (a reservation: 5
+/// minutes) is ignored and <c>LastFreedCall</c> still keeps a late <c>answered</c> from marking a freed call busy.
+/// Switched off: the row stays as it was, and nothing reads it.
 /// </remarks>
 public sealed class WhenBusyAgents
 {

@@ -124,6 +124,25 @@ public class WhenBusyAgentsTests(AzuriteFixture azurite)
         }
     }
 
+    [Fact]
+    public async Task Without_a_campaign_cache_every_agent_is_tracked_without_a_query()
+    {
+        var counter = new RequestCounter();
+        await using var services = TestServices.Create(azurite, new Dictionary<string, string?> { ["CallTracking:CampaignCacheSeconds"] = "0" },
+            s => s.AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(counter, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        await services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
+        var agent = TestNumbers.London();
+        await services.GetRequiredService<CampaignStore>().SaveAsync([NewCampaign(agent, whenBusy: null)]);
+
+        Assert.True(await services.GetRequiredService<WhenBusyAgents>().IsTrackedAsync(agent));
+        Assert.Equal(0, counter.Queries());
+    }
+
     /// <summary>Observes (never changes) the real requests to Azurite: queries of the campaigns table.</summary>
     private sealed class RequestCounter : HttpPipelineSynchronousPolicy
     {
