@@ -21,7 +21,8 @@ namespace CallTracking.Functions.Campaigns;
 /// marked busy its end frees nothing: the next caller's re-check or <c>maxWaitSeconds</c> ends that wait), or left from
 /// an earlier tracked period, where a busy mark older than <c>CallTracking__StaleCallMinutes</c> (a reservation: 5
 /// minutes) is ignored and <c>LastFreedCall</c> still keeps a late <c>answered</c> from marking a freed call busy.
-/// Switched off: the row stays as it was, and nothing reads it.
+/// Switched off: the row stays as it was, and nothing reads it; a caller still on the agent's wait list is no longer
+/// transferred on the agent's free, and its <c>maxWaitSeconds</c> check ends the wait.
 /// </remarks>
 public sealed class WhenBusyAgents
 {
