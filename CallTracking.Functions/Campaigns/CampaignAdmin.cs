@@ -6,7 +6,7 @@ namespace CallTracking.Functions.Campaigns;
 
 /// <summary>The campaign admin API's domain side: validate, store atomically, invalidate this process's cache.</summary>
 public sealed class CampaignAdmin(CampaignStore store, CampaignValidator validator, CampaignDirectory directory,
-    IOptions<CallTrackingOptions> options)
+    IOptions<CallTrackingOptions> options, WhenBusyAgents whenBusyAgents)
 {
     /// <summary>
     /// The most campaigns one import may hold. Up to 33 (× 3 row operations) are one entity-group transaction; more
@@ -47,6 +47,7 @@ public sealed class CampaignAdmin(CampaignStore store, CampaignValidator validat
 
         var deleted = await store.DeleteAsync(id, cancellationToken);
         directory.Invalidate(id);
+        whenBusyAgents.Invalidate();
         return deleted;
     }
 
@@ -121,6 +122,8 @@ public sealed class CampaignAdmin(CampaignStore store, CampaignValidator validat
             {
                 directory.Invalidate(campaign.Id, campaign.TrackingNumber);
             }
+
+            whenBusyAgents.Invalidate();
         }
     }
 

@@ -9,6 +9,7 @@ public static class CampaignServices
         services.AddSingleton<CampaignStore>();
         services.AddSingleton<CampaignValidator>();
         services.AddSingleton<CampaignDirectory>();
+        services.AddSingleton<WhenBusyAgents>();
         services.AddSingleton<CampaignAdmin>();
         return services;
     }

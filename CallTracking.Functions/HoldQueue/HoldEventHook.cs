@@ -9,10 +9,12 @@ namespace CallTracking.Functions.HoldQueue;
 /// The hold queue's part in the event and recording webhooks: joins a transferred leg's events to its call, keeps
 /// agent availability from the ledger's agent legs, takes a caller who hangs up off the list, and answers a failed
 /// synchronous connect with the hold NCCO (or, with <c>whenUnanswered</c>, with voicemail or the closing message).
+/// Availability is kept only for the agents of <c>whenBusy</c> campaigns (<see cref="WhenBusyAgents"/>), whatever the
+/// campaign of the call: nothing asks about any other agent.
 /// </summary>
 public sealed class HoldEventHook(
     HoldQueueService holdQueue, HoldQueueStore store, CampaignDirectory campaigns, CampaignCompiler compiler, CallbackUrlResolver callbackUrls,
-    UnansweredConnect unanswered, RecentCallRecords? recentCalls = null)
+    UnansweredConnect unanswered, WhenBusyAgents trackedAgents, RecentCallRecords? recentCalls = null)
     : ICallEventHook, ICallClosedHook
 {
     /// <summary>The original call id, put in the query of the webhooks of a transfer's NCCO.</summary>
@@ -54,7 +56,7 @@ public sealed class HoldEventHook(
                 await holdQueue.LeaveAsync(e.Uuid, cancellationToken);
             }
 
-            if (call.AgentNumber is { } reservedAgent)
+            if (call.AgentNumber is { } reservedAgent && await trackedAgents.IsTrackedAsync(reservedAgent, cancellationToken))
             {
                 // A caller transferred to the agent who hangs up before the agent answers frees the reservation.
                 await holdQueue.FreeAsync(reservedAgent, callId, cancellationToken);
@@ -70,7 +72,11 @@ public sealed class HoldEventHook(
 
         if (call.AgentStatus == "answered")
         {
-            await holdQueue.MarkBusyAsync(agent, callId, cancellationToken);
+            if (await trackedAgents.IsTrackedAsync(agent, cancellationToken))
+            {
+                await holdQueue.MarkBusyAsync(agent, callId, cancellationToken);
+            }
+
             return null;
         }
 
@@ -79,7 +85,11 @@ public sealed class HoldEventHook(
             return null;
         }
 
-        await holdQueue.FreeAsync(agent, callId, cancellationToken);
+        if (await trackedAgents.IsTrackedAsync(agent, cancellationToken))
+        {
+            await holdQueue.FreeAsync(agent, callId, cancellationToken);
+        }
+
         return IsFailedConnect(e.Status) && !CallStateMachine.IsTerminal(call.InboundStatus) && call.InboundLegUuid is { } leg
             ? await HoldAfterFailedConnectAsync(call, agent, leg, e.LegConversationUuid ?? e.ConversationUuid, context, cancellationToken)
             : null;
@@ -93,7 +103,7 @@ public sealed class HoldEventHook(
             await holdQueue.LeaveAsync(leg, cancellationToken);
         }
 
-        if (call.AgentNumber is { } agent)
+        if (call.AgentNumber is { } agent && await trackedAgents.IsTrackedAsync(agent, cancellationToken))
         {
             await holdQueue.FreeAsync(agent, call.PartitionKey, cancellationToken);
         }
