@@ -19,8 +19,9 @@ namespace CallTracking.Functions.Campaigns;
 /// TTL on the others). Switched on: its <c>Agents</c> row may be missing, which <c>IsBusy</c> reads as free (the caller
 /// is connected; should that connect fail the caller joins the wait list, and as the agent's current call was never
 /// marked busy its end frees nothing: the next caller's re-check or <c>maxWaitSeconds</c> ends that wait), or left from
-/// an earlier tracked period, where a busy mark older than <c>CallTracking__StaleCallMinutes</c> (a reservation: 5
-/// minutes) is ignored and <c>LastFreedCall</c> still keeps a late <c>answered</c> from marking a freed call busy.
+/// an earlier tracked period: a busy mark whose call the ledger shows over is freed when the next caller arrives
+/// (<c>HoldQueueService.MustWaitAsync</c>), one older than <c>CallTracking__StaleCallMinutes</c> (a reservation: 5
+/// minutes) is ignored, and <c>LastFreedCall</c> still keeps a late <c>answered</c> from marking a freed call busy.
 /// Switched off: the row stays as it was, and nothing reads it; a caller still on the agent's wait list is no longer
 /// transferred on the agent's free, and its <c>maxWaitSeconds</c> check ends the wait.
 /// </remarks>

@@ -66,8 +66,29 @@ public sealed class HoldQueueService(
     {
         var state = store.GetAgentAsync(agent, cancellationToken);
         var first = store.FirstWaitingAsync(agent, cancellationToken);
-        return IsBusy(await state) || await first is not null;
+        if (await first is not null)
+        {
+            return true;
+        }
+
+        var current = await state;
+        if (!IsBusy(current) || current!.Reserved || !await HasEndedAsync(agent, current.BusyCall!, cancellationToken))
+        {
+            return IsBusy(current);
+        }
+
+        // The busy mark outlived its call: the end was not counted (the agent was not tracked then, see
+        // WhenBusyAgents, or its completed was lost). Free it now rather than hold callers until the mark goes stale.
+        logger.LogWarning("Hold queue: agent {Agent} was still marked busy with call {CallId}, which has ended; freed",
+            E164.Mask(agent), current.BusyCall);
+        await FreeAsync(agent, current.BusyCall!, cancellationToken);
+        return IsBusy(await store.GetAgentAsync(agent, cancellationToken)) || await store.FirstWaitingAsync(agent, cancellationToken) is not null;
     }
+
+    /// <summary>The ledger says the agent's part of <paramref name="callId"/> is over (an unknown call proves nothing).</summary>
+    private async Task<bool> HasEndedAsync(string agent, string callId, CancellationToken cancellationToken) =>
+        await calls.GetAsync(callId, cancellationToken) is { } call
+        && (call.CompletedAt is not null || (call.AgentNumber == agent && CallStateMachine.IsTerminal(call.AgentStatus)));
 
     /// <summary>The agent answered <paramref name="callId"/>'s agent leg.</summary>
     public Task MarkBusyAsync(string agent, string callId, CancellationToken cancellationToken) =>

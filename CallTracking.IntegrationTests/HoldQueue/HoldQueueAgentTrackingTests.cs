@@ -83,6 +83,28 @@ public class HoldQueueAgentTrackingTests(HoldQueueHostFixture host) : HoldQueueS
         Assert.Contains(agent, transfer.Body, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task An_agent_marked_busy_by_a_call_that_ended_while_untracked_is_free_for_the_next_caller()
+    {
+        var (tracking, agent) = ("447700990031", "447700990131");
+        await PutCampaignAsync("track-toggle", tracking, agent, maxWaitSeconds: 600);
+        var earlier = new CallEvents("CON-T1-" + Guid.NewGuid(), tracking, "447700990231", agent);
+        Assert.Contains(await AnswerAsync(earlier), x => ActionOf(x) == "connect");
+        await EventsAsync(earlier.Inbound("answered", 0.2), earlier.AgentLeg("answered", 5));
+        Assert.Equal(earlier.ConversationUuid, Assert.Single(await AgentRowsAsync(agent)).GetString(nameof(AgentState.BusyCall)));
+
+        // whenBusy switched off while the agent is on that call: its end is no longer counted, the busy mark stays.
+        await PutCampaignWithoutWhenBusyAsync("track-toggle", tracking, agent);
+        await EventsAsync(earlier.AgentLeg("completed", 60, CallEvents.Billing(5, 60, "0.01")), earlier.Inbound("completed", 60.5));
+        Assert.Equal(earlier.ConversationUuid, Assert.Single(await AgentRowsAsync(agent)).GetString(nameof(AgentState.BusyCall)));
+
+        // Switched on again: the next caller is connected, not held behind a call that is over.
+        await PutCampaignAsync("track-toggle", tracking, agent, maxWaitSeconds: 600);
+        var next = new CallEvents("CON-T2-" + Guid.NewGuid(), tracking, "447700990232", agent);
+        Assert.Contains(await AnswerAsync(next), x => ActionOf(x) == "connect");
+        Assert.Null(Assert.Single(await AgentRowsAsync(agent)).GetString(nameof(AgentState.BusyCall)));
+    }
+
     private async Task PutCampaignWithoutWhenBusyAsync(string id, string tracking, string agent)
     {
         var campaign = new JsonObject
