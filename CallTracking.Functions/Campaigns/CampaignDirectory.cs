@@ -88,6 +88,33 @@ public sealed class CampaignDirectory
         }
     }
 
+    /// <summary>
+    /// Caches every campaign by number and id from one query (start-up warm-up, <see cref="CampaignDirectoryWarmUp"/>),
+    /// so the first calls are cache hits. Numbers with no campaign are not cached here; anything cached or invalidated
+    /// meanwhile wins.
+    /// </summary>
+    public async Task PreloadAsync(CancellationToken cancellationToken = default)
+    {
+        if (_ttl <= 0)
+        {
+            return;
+        }
+
+        var generation = Interlocked.Read(ref _generation);
+        var campaigns = await _store.ListAsync(cancellationToken);
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            return;
+        }
+
+        var expiresAt = _time.GetTimestamp() + _ttl;
+        foreach (var campaign in campaigns)
+        {
+            _byNumber.TryAdd(campaign.TrackingNumber, new Entry(campaign, expiresAt));
+            _byId.TryAdd(campaign.Id, new Entry(campaign, expiresAt));
+        }
+    }
+
     /// <summary>Puts a campaign in the cache without storage (benchmarks and warm-up); it never expires.</summary>
     internal void Seed(Campaign campaign) => _byNumber[campaign.TrackingNumber] = new Entry(campaign, long.MaxValue);
 

@@ -10,6 +10,7 @@ public static class CampaignServices
         services.AddSingleton<CampaignValidator>();
         services.AddSingleton<CampaignDirectory>();
         services.AddSingleton<CampaignAdmin>();
+        services.AddHostedService<CampaignDirectoryWarmUp>();
         return services;
     }
 }
