@@ -108,10 +108,28 @@ public sealed class CampaignDirectory
         }
 
         var expiresAt = _time.GetTimestamp() + _ttl;
+        var added = new List<(ConcurrentDictionary<string, Entry> Cache, string Key, Entry Entry)>();
         foreach (var campaign in campaigns)
         {
-            _byNumber.TryAdd(campaign.TrackingNumber, new Entry(campaign, expiresAt));
-            _byId.TryAdd(campaign.Id, new Entry(campaign, expiresAt));
+            var entry = new Entry(campaign, expiresAt);
+            if (_byNumber.TryAdd(campaign.TrackingNumber, entry))
+            {
+                added.Add((_byNumber, campaign.TrackingNumber, entry));
+            }
+
+            if (_byId.TryAdd(campaign.Id, entry))
+            {
+                added.Add((_byId, campaign.Id, entry));
+            }
+        }
+
+        // An admin write that invalidated while these were added: take back what this (older) read put in.
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            foreach (var (cache, key, entry) in added)
+            {
+                cache.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            }
         }
     }
 
