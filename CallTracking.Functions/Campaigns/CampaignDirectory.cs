@@ -88,6 +88,51 @@ public sealed class CampaignDirectory
         }
     }
 
+    /// <summary>
+    /// Caches every campaign by number and id from one query (start-up warm-up, <see cref="CampaignDirectoryWarmUp"/>),
+    /// so the first calls are cache hits. Numbers with no campaign are not cached here; anything cached or invalidated
+    /// meanwhile wins.
+    /// </summary>
+    public async Task PreloadAsync(CancellationToken cancellationToken = default)
+    {
+        if (_ttl <= 0)
+        {
+            return;
+        }
+
+        var generation = Interlocked.Read(ref _generation);
+        var campaigns = await _store.ListAsync(cancellationToken);
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            return;
+        }
+
+        var expiresAt = _time.GetTimestamp() + _ttl;
+        var added = new List<(ConcurrentDictionary<string, Entry> Cache, string Key, Entry Entry)>();
+        foreach (var campaign in campaigns)
+        {
+            var entry = new Entry(campaign, expiresAt);
+            if (_byNumber.TryAdd(campaign.TrackingNumber, entry))
+            {
+                added.Add((_byNumber, campaign.TrackingNumber, entry));
+            }
+
+            if (_byId.TryAdd(campaign.Id, entry))
+            {
+                added.Add((_byId, campaign.Id, entry));
+            }
+        }
+
+        // An admin write that invalidated while these were added: take back what this (older) read put in.
+        if (Interlocked.Read(ref _generation) != generation)
+        {
+            foreach (var (cache, key, entry) in added)
+            {
+                cache.TryRemove(new KeyValuePair<string, Entry>(key, entry));
+            }
+        }
+    }
+
     /// <summary>Puts a campaign in the cache without storage (benchmarks and warm-up); it never expires.</summary>
     internal void Seed(Campaign campaign) => _byNumber[campaign.TrackingNumber] = new Entry(campaign, long.MaxValue);
 

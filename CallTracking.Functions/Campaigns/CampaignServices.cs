@@ -11,6 +11,7 @@ public static class CampaignServices
         services.AddSingleton<CampaignDirectory>();
         services.AddSingleton<WhenBusyAgents>();
         services.AddSingleton<CampaignAdmin>();
+        services.AddHostedService<CampaignDirectoryWarmUp>();
         return services;
     }
 }

@@ -5,18 +5,17 @@ using Microsoft.Extensions.Logging;
 namespace CallTracking.Functions.Common;
 
 /// <summary>
-/// Creates the tables and queues before the worker serves its first invocation, without letting a storage outage
-/// stop the app. The host calls every <see cref="IHostedLifecycleService.StartingAsync"/> before any
-/// <see cref="IHostedService.StartAsync"/>, and the Functions worker connects to the host (and so receives
-/// invocations) in its own hosted service's StartAsync: creation in StartingAsync therefore comes first. It waits
-/// at most <see cref="StartupBudget"/>; if storage is down the worker starts anyway (health, the answer path's
-/// fallback) and creation is retried in the background until it succeeds, while
-/// <see cref="MissingStorageRecovery"/> covers any request that gets there first.
+/// Creates (or finds) the tables, queues and blob container at start-up, in the background: the worker connects to
+/// the host and serves invocations meanwhile, so the ~0.2 s of creation is off the cold start's critical path. Nothing
+/// fails or is lost for it: a request that gets to a table or queue before it exists (only on a fresh or reset account,
+/// where there is nothing to read yet) meets 404 TableNotFound/QueueNotFound, and <see cref="MissingStorageRecovery"/>
+/// has it wait for this same run and send it again. If storage is down the first attempt gives up waiting after
+/// <see cref="StartupBudget"/> (it is only logged) and creation is retried in the background until it succeeds.
 /// </summary>
 public sealed class StorageInitializerService(StorageInitializer initializer, ILogger<StorageInitializerService> logger)
     : BackgroundService, IHostedLifecycleService
 {
-    /// <summary>How long start-up waits for storage: healthy storage answers in milliseconds, and waiting longer only delays the worker.</summary>
+    /// <summary>How long the first attempt waits for storage before leaving creation to the background retries (and the warning to the log).</summary>
     public static readonly TimeSpan StartupBudget = TimeSpan.FromSeconds(5);
 
     public static readonly TimeSpan FirstRetryDelay = TimeSpan.FromSeconds(1);
@@ -29,10 +28,21 @@ public sealed class StorageInitializerService(StorageInitializer initializer, IL
     /// <summary>From the process's start to the end of that phase (runtime start, DI, storage); null until it succeeded.</summary>
     public long? ReadyAfterProcessStartMilliseconds { get; private set; }
 
-    public async Task StartingAsync(CancellationToken cancellationToken)
+    // The first attempt, started in StartingAsync (the earliest hook, before any hosted service's StartAsync) and
+    // awaited only by the background retries.
+    private Task _firstAttempt = Task.CompletedTask;
+
+    // Not tied to the start's token (the host disposes it once started): the wait is bounded by the budget, and the
+    // run itself is never cancelled.
+    public Task StartingAsync(CancellationToken cancellationToken)
     {
-        using var budget = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        budget.CancelAfter(StartupBudget);
+        _firstAttempt = Task.Run(FirstAttemptAsync, CancellationToken.None);
+        return Task.CompletedTask;
+    }
+
+    private async Task FirstAttemptAsync()
+    {
+        using var budget = new CancellationTokenSource(StartupBudget);
         var clock = Stopwatch.StartNew();
         try
         {
@@ -45,7 +55,7 @@ public sealed class StorageInitializerService(StorageInitializer initializer, IL
             logger.LogInformation("Start-up: tables and queues ready in {Elapsed} ms, {SinceProcessStart} ms after the process started",
                 StorageMilliseconds, ReadyAfterProcessStartMilliseconds);
         }
-        catch (Exception ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex)
         {
             // Not fatal: retried in the background (ExecuteAsync), and on demand by the requests that need storage.
             logger.LogWarning(ex, "Could not create tables and queues within {Budget} s of start-up; retrying in the background",
@@ -55,6 +65,7 @@ public sealed class StorageInitializerService(StorageInitializer initializer, IL
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await _firstAttempt;
         for (var delay = FirstRetryDelay; !initializer.IsCreated; delay = delay * 2 < MaxRetryDelay ? delay * 2 : MaxRetryDelay)
         {
             try

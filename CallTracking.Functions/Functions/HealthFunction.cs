@@ -11,7 +11,7 @@ namespace CallTracking.Functions.Functions;
 /// Liveness probe for deployments and the local host; touches no storage. <c>degraded</c> (still 200: the app runs)
 /// names the settings it lacks, never their values. <c>callStarts</c>: this instance's background call-start writer
 /// (written, waiting, dropped because its queue was full: those rows are left to the event webhook); <c>startup</c>: how
-/// long this instance took from its process's start to storage being ready (the worker connects right after).
+/// long this instance took from its process's start to storage being ready (created in the background while the worker connects).
 /// </summary>
 public sealed class HealthFunction(SettingsHealth settings, CallStartRecorder callStarts, StorageInitializerService storage)
 {
@@ -36,7 +36,7 @@ public sealed record HealthReport(string Status, string Version, IReadOnlyList<S
     public StartupHealth? Startup { get; init; }
 }
 
-/// <summary>This instance's start-up (ms): process start → storage ready (before the worker connects), and the storage phase alone.</summary>
+/// <summary>This instance's start-up (ms): process start → storage ready (in the background, alongside the worker's connection), and the storage phase alone.</summary>
 public sealed record StartupHealth(long? StorageReadyAfterProcessStartMs, long? StorageMs);
 
 /// <summary>The call-start writer of the instance that answered, since it started.</summary>

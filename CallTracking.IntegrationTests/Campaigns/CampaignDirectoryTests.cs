@@ -83,6 +83,36 @@ public class CampaignDirectoryTests(AzuriteFixture azurite)
         Assert.Equal(1, counter.Count(digits) - before);
     }
 
+    [Fact]
+    public async Task Preloading_caches_every_campaign_so_the_first_lookups_read_no_storage()
+    {
+        var counter = new RequestCounter();
+        await using var services = TestServices.Create(azurite, new Dictionary<string, string?> { ["CallTracking:CampaignCacheSeconds"] = "300" },
+            s => s.AddSingleton(_ =>
+            {
+                var options = new TableClientOptions();
+                options.AddPolicy(counter, HttpPipelinePosition.PerCall);
+                return new TableServiceClient(azurite.ConnectionString, options);
+            }));
+        await services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
+        var store = services.GetRequiredService<CampaignStore>();
+        var directory = services.GetRequiredService<CampaignDirectory>();
+        var campaigns = new[] { NewCampaign(), NewCampaign() };
+        await store.SaveAsync(campaigns);
+        var before = campaigns.Select(c => counter.Count(c.TrackingNumber[1..])).ToArray();
+
+        await directory.PreloadAsync();
+
+        foreach (var (campaign, reads) in campaigns.Zip(before))
+        {
+            var lookup = directory.FindByTrackingNumberAsync(campaign.TrackingNumber);
+            Assert.True(lookup.IsCompletedSuccessfully, "a preloaded number is a cache hit");
+            Assert.Equal(campaign.Id, (await lookup)?.Id);
+            Assert.Equal(campaign.AgentNumber, (await lookup)?.AgentNumber);
+            Assert.Equal(reads, counter.Count(campaign.TrackingNumber[1..]));
+        }
+    }
+
     /// <summary>Observes (never changes) the real requests to Azurite.</summary>
     private sealed class RequestCounter : HttpPipelineSynchronousPolicy
     {

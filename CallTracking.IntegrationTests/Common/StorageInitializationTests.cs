@@ -12,28 +12,40 @@ using Xunit;
 namespace CallTracking.Tests.Common;
 
 /// <summary>
-/// Tables and queues are created once, before the worker serves anything; a storage outage at start-up does not stop
+/// Tables and queues are created once at start-up, in the background, and a request that gets to one before it exists
+/// still succeeds and lands (it waits for that creation); a storage outage at start-up does not stop
 /// the app; a table or queue that goes missing while it runs is created again by the first request that misses it.
 /// </summary>
 [Collection(AzuriteCollection.Name)]
 public class StorageInitializationTests(AzuriteFixture azurite)
 {
     [Fact]
-    public async Task Storage_is_created_before_any_hosted_service_starts_even_one_registered_before_the_app()
+    public async Task Requests_sent_before_storage_is_created_succeed_and_land_their_rows_and_messages()
     {
+        // Creation runs in the background since issue 17 (the worker serves while it runs): a request may get to a
+        // table or queue before it exists. Here the first one is sent even before creation starts (the stand-in's
+        // StartingAsync runs before the app's), the second while it runs.
         var tables = azurite.TableService();
-        var watchdogQueue = azurite.QueueService().GetQueueClient(StorageNames.CallsWatchdogQueue);
-        await tables.DeleteTableAsync(StorageNames.DeliveriesTable);
-        await watchdogQueue.DeleteIfExistsAsync();
-        // The Functions worker connects to the host, and so starts receiving invocations, in a hosted service
-        // registered before the app's services; this one stands in for it.
-        var worker = new WorkerStandIn(async () => await TableExistsAsync(tables, StorageNames.DeliveriesTable) && await watchdogQueue.ExistsAsync());
+        await tables.DeleteTableAsync(StorageNames.CallsTable);
+        await azurite.QueueService().GetQueueClient(StorageNames.CallsWatchdogQueue).DeleteIfExistsAsync();
+        var early = new EarlyRequests();
 
-        using var host = BuildHost(azurite.ConnectionString, worker);
+        using var host = BuildHost(azurite.ConnectionString, early);
         await host.StartAsync();
-        await host.StopAsync();
+        await early.Sent;
+        await host.Services.GetRequiredService<StorageInitializer>().EnsureCreatedAsync();
 
-        Assert.True(worker.StorageWasReady);
+        var store = host.Services.GetRequiredService<CallStore>();
+        var watchdog = azurite.QueueService().GetQueueClient(StorageNames.CallsWatchdogQueue);
+        var messages = (await watchdog.ReceiveMessagesAsync(32)).Value.Select(m => m.Body.ToString()).ToList();
+        foreach (var id in early.CallIds)
+        {
+            Assert.Equal("+14155550123", (await store.GetAsync(id))?.CallerNumber);
+            Assert.Contains(messages, m => m.Contains(id, StringComparison.Ordinal));
+        }
+
+        await watchdog.ClearMessagesAsync();
+        await host.StopAsync();
     }
 
     [Fact]
@@ -133,20 +145,94 @@ public class StorageInitializationTests(AzuriteFixture azurite)
         await queue.ClearMessagesAsync();
     }
 
-    private static IHost BuildHost(string storageConnection, WorkerStandIn worker)
+    private static IHost BuildHost(string storageConnection, EarlyRequests early) =>
+        BuildHost(storageConnection, (IHostedService)early, services => early.Attach(services));
+
+    private static IHost BuildHost(string storageConnection, WorkerStandIn worker) => BuildHost(storageConnection, worker, _ => { });
+
+    private static IHost BuildHost(string storageConnection, IHostedService worker, Action<IServiceProvider> built)
     {
         var builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(TestServices.DefaultSettings)
         {
             [StorageNames.StorageConnection] = storageConnection,
         });
-        builder.Services.AddHostedService(_ => worker);
+        builder.Services.AddSingleton(worker);
         builder.Services.AddCallTrackingApp();
-        return builder.Build();
+        var host = builder.Build();
+        built(host.Services);
+        return host;
     }
 
     private static async Task<bool> TableExistsAsync(TableServiceClient tables, string name) =>
         await tables.QueryAsync(TableServiceClient.CreateQueryFilter($"TableName eq {name}")).AnyAsync();
+
+    /// <summary>
+    /// Writes a call row and sends a queue message through the app's own clients: once in StartingAsync, before the
+    /// app's storage creation has started, once in StartAsync, while it runs.
+    /// </summary>
+    private sealed class EarlyRequests : IHostedLifecycleService
+    {
+        private readonly TaskCompletionSource _sent = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly List<string> _callIds = [];
+        private IServiceProvider? _services;
+        private Task _beforeCreation = Task.CompletedTask;
+
+        public Task Sent => _sent.Task;
+
+        public IReadOnlyList<string> CallIds => _callIds;
+
+        public EarlyRequests Attach(IServiceProvider services)
+        {
+            _services = services;
+            return this;
+        }
+
+        public async Task StartingAsync(CancellationToken cancellationToken)
+        {
+            _beforeCreation = SendAsync();
+            await _beforeCreation;
+        }
+
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            try
+            {
+                await Task.WhenAll(_beforeCreation, SendAsync());
+                _sent.TrySetResult();
+            }
+            catch (Exception ex)
+            {
+                _sent.TrySetException(ex);
+            }
+        }
+
+        private async Task SendAsync()
+        {
+            var id = TestServices.UniqueId("CON");
+            lock (_callIds)
+            {
+                _callIds.Add(id);
+            }
+
+            var services = _services ?? throw new InvalidOperationException("not attached");
+            await services.GetRequiredService<CallStore>().UpdateAsync(id, call =>
+            {
+                call.CallerNumber = "+14155550123";
+                return true;
+            });
+            await services.GetRequiredService<Azure.Storage.Queues.QueueServiceClient>()
+                .GetQueueClient(StorageNames.CallsWatchdogQueue).SendMessageAsync($$"""{"callId":"{{id}}"}""");
+        }
+
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
 
     /// <summary>Records, when the host starts it, whether storage was already there.</summary>
     private sealed class WorkerStandIn(Func<Task<bool>> storageIsReady) : IHostedService

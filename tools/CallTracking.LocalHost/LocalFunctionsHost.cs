@@ -90,7 +90,9 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
         Keys = FunctionKeys.Create(_options.RequireKeys, name => Settings[name]);
         _logger.LogInformation("App {AppDirectory}, settings from {Settings}", appDirectory, Settings.Source ?? "(no settings file)");
 
-        _rpc = await WorkerRpcServer.StartAsync(loggerFactory, cancellationToken);
+        // The worker is spawned as soon as the gRPC port listens, before the gRPC server is built: the worker's own
+        // start (~1 s) then overlaps the host's, and its connection waits in the port's backlog until the server runs.
+        _rpc = WorkerRpcServer.Listen();
         _channel = new WorkerChannel(Guid.NewGuid().ToString(), loggerFactory);
         _rpc.Workers.Add(_channel);
 
@@ -109,6 +111,7 @@ public sealed class LocalFunctionsHost : IAsyncDisposable
         _worker = WorkerProcess.Start(new WorkerLaunch(appDirectory, _rpc.Endpoint, _channel.WorkerId, environment),
             loggerFactory.CreateLogger("Host.Worker"));
         AppDomain.CurrentDomain.ProcessExit += KillWorkerOnExit;
+        await _rpc.StartAsync(loggerFactory, cancellationToken);
 
         using var startup = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         startup.CancelAfter(_options.StartupTimeout);
