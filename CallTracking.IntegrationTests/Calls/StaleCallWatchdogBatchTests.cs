@@ -5,6 +5,7 @@ using Azure.Storage.Queues;
 using Azure.Storage.Queues.Models;
 using CallTracking.Functions.Calls;
 using CallTracking.Functions.Common;
+using CallTracking.Functions.Forwarding;
 using CallTracking.Functions.Functions;
 using CallTracking.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -167,5 +168,28 @@ public sealed class StaleCallWatchdogBatchTests(AzuriteFixture azurite) : IAsync
         await table.UpsertEntityAsync(new TableEntity(broken, CallRecord.RowKeyValue) { [nameof(CallRecord.AnsweredAt)] = _clock.GetUtcNow().AddHours(-5) }, TableUpdateMode.Replace);
         await Function.Run(again, CancellationToken.None);
         Assert.NotNull((await Calls.GetAsync(broken))?.ClosedByWatchdogAt);
+    }
+
+    [Fact]
+    public async Task Replaying_one_call_from_a_poisoned_batch_message_moves_only_that_call_s_check()
+    {
+        var poison = azurite.QueueService().GetQueueClient(StorageNames.PoisonQueue(StorageNames.CallsWatchdogQueue));
+        await poison.CreateIfNotExistsAsync();
+        var ids = Enumerable.Range(0, 3).Select(_ => TestServices.UniqueId("CON")).ToList();
+        await poison.SendMessageAsync(JsonSerializer.Serialize(new CallWatchdogMessage(null, ids)));
+
+        var replay = await _services.GetRequiredService<PoisonReplayer>().ReplayAsync(StorageNames.CallsWatchdogQueue, ids[1]);
+
+        Assert.Equal(1, replay.Moved);
+        var replayed = (await _watchdogQueue.PeekMessagesAsync(32)).Value
+            .Select(m => JsonSerializer.Deserialize<CallWatchdogMessage>(m.Body.ToString())!.AllCallIds())
+            .Where(m => m.Intersect(ids).Any())
+            .ToList();
+        Assert.Equal([ids[1]], Assert.Single(replayed));
+        var left = (await poison.PeekMessagesAsync(32)).Value
+            .Select(m => JsonSerializer.Deserialize<CallWatchdogMessage>(m.Body.ToString())!.AllCallIds())
+            .Where(m => m.Intersect(ids).Any())
+            .ToList();
+        Assert.Equal([ids[0], ids[2]], Assert.Single(left));
     }
 }
