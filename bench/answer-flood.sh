@@ -82,11 +82,14 @@ open_rate=${OPEN_RATE:-500}; open_seconds=${OPEN_SECONDS:-60}
 if [ "$open_seconds" -gt 0 ]; then
   echo "== $(date -u '+%F %H:%M UTC'); uptime:$(uptime)"
   echo "== open loop: $open_rate new calls/s for $open_seconds s"
+  open_cpu_before=$(cpu_ms "$host_pid" "$worker_pid"); open_az_before=$(cpu_ms "$azurite_pid")
   open_start=$(date +%s.%N)
   dotnet "$benchmarks" loadgen open "$base/api/answer?to=447700900001&from=447700900123&uuid=OL-{n}&conversation_uuid=OPEN-{n}" "$open_rate" "$open_seconds" || true
   open_end=$(wait_idle "$open_start")
   open_rows=$(( $(rows) - before ))
   echo "open loop: $open_rows call starts written of $((open_rate * open_seconds)) + warm-up $(( open_rate < 500 ? open_rate : 500 )); writing ended $(printf '%.1f' "$open_end") s after the open loop's start"
+  open_cpu=$(( $(cpu_ms "$host_pid" "$worker_pid") - open_cpu_before )); open_az=$(( $(cpu_ms "$azurite_pid") - open_az_before ))
+  echo "open loop: writer's sustained rate $(echo "scale=0; $open_rows / $open_end" | bc) starts/s; CPU host + worker $open_cpu ms, Azurite $open_az ms ($(echo "scale=2; $open_az / $open_rows" | bc) ms per written start)"
   echo "health: $(curl -sS "$base/api/health")"
   before=$(rows)
 fi

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Azure.Storage.Queues.Models;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Hosting;
@@ -25,8 +26,9 @@ public sealed record CallStart(
 /// Each recorded start also schedules the call's <see cref="StaleCallWatchdog"/> check.
 /// <para>
 /// Throughput: each writer takes up to <see cref="BatchSize"/> waiting starts at once and writes them together: the
-/// ledger rows as inserts (a read only when the row exists already), the live-index rows as one transaction per
-/// campaign, the watchdog messages concurrently. Drops are counted in <see cref="Dropped"/>, in
+/// ledger rows as inserts (a read only when the row exists already and this instance has not seen it), then, side by
+/// side, the live-index rows as one transaction per campaign and the watchdog checks as one message for the whole
+/// batch (<see cref="WatchdogMessages"/>). Drops are counted in <see cref="Dropped"/>, in
 /// <c>/api/health</c> and in the <c>calltracking.callstarts.dropped</c> metric.
 /// </para>
 /// </summary>
@@ -44,12 +46,14 @@ public sealed class CallStartRecorder : BackgroundService
     private readonly StaleCallWatchdog _watchdog;
     private readonly LiveCallIndex _liveCalls;
     private readonly ILogger<CallStartRecorder> _logger;
+    private readonly RecentCallRecords? _recent;
     private long _dropped;
     private long _written;
 
     public CallStartRecorder(CallStore calls, StaleCallWatchdog watchdog, LiveCallIndex liveCalls, ILogger<CallStartRecorder> logger,
-        CallTrackingMetrics? metrics = null)
+        CallTrackingMetrics? metrics = null, RecentCallRecords? recent = null)
     {
+        _recent = recent;
         _calls = calls;
         _watchdog = watchdog;
         _liveCalls = liveCalls;
@@ -123,12 +127,22 @@ public sealed class CallStartRecorder : BackgroundService
 
     internal Task WriteAsync(CallStart start, CancellationToken cancellationToken) => WriteAsync([start], cancellationToken);
 
-    /// <summary>Writes the starts; a failure is logged for the starts it concerns and never stops the others.</summary>
-    internal async Task WriteAsync(IReadOnlyList<CallStart> starts, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the starts; a failure is logged for the starts it concerns and never stops the others. Returns the
+    /// receipts of the watchdog messages it queued (one per batch unless the ids need more, see <see cref="WatchdogMessages"/>).
+    /// </summary>
+    internal async Task<IReadOnlyList<SendReceipt>> WriteAsync(IReadOnlyList<CallStart> starts, CancellationToken cancellationToken)
     {
         var written = await Task.WhenAll(starts.Select(start => WriteCallAsync(start, cancellationToken)));
         var calls = written.OfType<CallRecord>().ToList();
         Interlocked.Add(ref _written, calls.Count);
+
+        // The live index needs each row as written (a row that existed may be further on), the watchdog only that the
+        // row exists (a check due before its row would find nothing and never come again): both wait for the inserts,
+        // not for each other.
+        var scheduling = WatchdogMessages.Split(calls.Select(call => call.PartitionKey).Distinct(StringComparer.Ordinal))
+            .Select(message => ScheduleChecksAsync(message, cancellationToken))
+            .ToList();
         try
         {
             await _liveCalls.TrackAllAsync(calls, cancellationToken);
@@ -138,7 +152,7 @@ public sealed class CallStartRecorder : BackgroundService
             _logger.LogError(ex, "Could not index {Count} started calls as live", calls.Count);
         }
 
-        await Task.WhenAll(calls.Select(call => ScheduleCheckAsync(call, cancellationToken)));
+        return (await Task.WhenAll(scheduling)).OfType<SendReceipt>().ToList();
     }
 
     // Retried (like the watchdog message below) because nothing else schedules the call's watchdog: a start lost to a
@@ -147,20 +161,33 @@ public sealed class CallStartRecorder : BackgroundService
         RetryAsync<CallRecord?>(async () =>
         {
             // Usually the first write of the call: an insert, without reading. The row exists already when an event
-            // (or a retried answer) came first: then the read-modify-write that keeps what is there.
-            var call = new CallRecord { PartitionKey = start.ConversationUuid };
-            Apply(call, start);
-            return await _calls.TryAddAsync(call, cancellationToken)
-                ? call
-                : await _calls.UpdateAsync(start.ConversationUuid, current => Apply(current, start), cancellationToken);
+            // (or a retried answer) came first: then the read-modify-write that keeps what is there, straight away
+            // when this instance wrote or read that row (UpdateAsync then writes its copy, ETag-conditional, unread)
+            // instead of a refused insert and a read.
+            if (_recent?.TryGet(start.ConversationUuid) is null)
+            {
+                var call = new CallRecord { PartitionKey = start.ConversationUuid };
+                Apply(call, start);
+                if (await _calls.TryAddAsync(call, cancellationToken))
+                {
+                    return call;
+                }
+            }
+
+            return await _calls.UpdateAsync(start.ConversationUuid, current => Apply(current, start), cancellationToken);
         }, start.ConversationUuid, $"record the start of call {start.ConversationUuid} to {E164.Mask(start.TrackingNumber)}", cancellationToken);
 
-    private Task ScheduleCheckAsync(CallRecord call, CancellationToken cancellationToken) =>
-        RetryAsync<bool>(async () =>
-        {
-            await _watchdog.ScheduleAsync(call.PartitionKey, cancellationToken);
-            return true;
-        }, call.PartitionKey, $"schedule the stale-call check of call {call.PartitionKey}", cancellationToken);
+    private Task<SendReceipt?> ScheduleChecksAsync(CallWatchdogMessage message, CancellationToken cancellationToken)
+    {
+        var callIds = message.AllCallIds();
+        return RetryAsync<SendReceipt?>(
+            async () => await _watchdog.ScheduleAsync(message, cancellationToken),
+            callIds[0],
+            callIds.Count == 1
+                ? $"schedule the stale-call check of call {callIds[0]}"
+                : $"schedule the stale-call checks of {callIds.Count} calls ({callIds[0]} … {callIds[^1]})",
+            cancellationToken);
+    }
 
     /// <summary>Every step is idempotent, so a failed one is simply done again, up to <see cref="MaxAttempts"/>; then logged, default returned.</summary>
     private async Task<T?> RetryAsync<T>(Func<Task<T>> step, string callId, string what, CancellationToken cancellationToken)

@@ -1,6 +1,8 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using CallTracking.Functions.Common;
 using CallTracking.Functions.Telemetry;
 using Microsoft.Extensions.Logging;
@@ -8,8 +10,18 @@ using Microsoft.Extensions.Options;
 
 namespace CallTracking.Functions.Calls;
 
-/// <summary>The delayed check of one call on <c>calls-watchdog</c>.</summary>
-public sealed record CallWatchdogMessage([property: JsonPropertyName("callId")] string CallId);
+/// <summary>
+/// The delayed check on <c>calls-watchdog</c>: of one call (<c>{"callId": ...}</c>: a rescheduled check, and every
+/// message queued before batches existed) or of the calls the start writer recorded together (<c>{"callIds": [...]}</c>).
+/// </summary>
+public sealed record CallWatchdogMessage(
+    [property: JsonPropertyName("callId"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? CallId,
+    [property: JsonPropertyName("callIds"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? CallIds = null)
+{
+    /// <summary>Every call the message asks to check, either shape, without blanks or repeats.</summary>
+    public IReadOnlyList<string> AllCallIds() =>
+        (CallIds ?? []).Prepend(CallId).OfType<string>().Where(id => !string.IsNullOrWhiteSpace(id)).Distinct(StringComparer.Ordinal).ToList();
+}
 
 /// <summary>
 /// Makes sure no answered call stays open for ever. Vonage retries a webhook only for a while; if our event
@@ -63,9 +75,69 @@ public sealed class StaleCallWatchdog(
         Rescheduled,
     }
 
+    /// <summary>Checks of the calls a batch's failed checks left, done again after this long (like a retried queue message).</summary>
+    public static readonly TimeSpan FailedChecksRetryDelay = TimeSpan.FromMinutes(2);
+
+    // Checks of one message run side by side, each a point read or two: a batch of 100 then takes a few round trips.
+    private const int ParallelChecks = 8;
+
     /// <summary>Schedules the check of a call that has just started.</summary>
     public Task ScheduleAsync(string callId, CancellationToken cancellationToken = default) =>
         SendAsync(callId, StaleAfter, cancellationToken);
+
+    /// <summary>
+    /// Schedules the checks of calls that have just started, all in one message (one of <see cref="WatchdogMessages.Split"/>).
+    /// Returns the queue's receipt.
+    /// </summary>
+    public async Task<SendReceipt> ScheduleAsync(CallWatchdogMessage message, CancellationToken cancellationToken = default) =>
+        await SendAsync(message, StaleAfter, cancellationToken);
+
+    /// <summary>
+    /// Checks every call of one message (<see cref="CheckAsync"/> each, so a redelivered message changes nothing). A
+    /// failed check does not hold up the others: when some fail, only those are queued again (one message, due after
+    /// <see cref="FailedChecksRetryDelay"/>); when all fail, this throws and the queue retries the message (then poison).
+    /// Every pass shrinks the set or goes through the queue's retries, so a call that always fails ends in poison.
+    /// Returns the receipt of the message that checks the failed ones again, null when none failed.
+    /// </summary>
+    public async Task<SendReceipt?> CheckAllAsync(IReadOnlyList<string> callIds, CancellationToken cancellationToken = default)
+    {
+        if (callIds.Count == 1)
+        {
+            await CheckAsync(callIds[0], cancellationToken);
+            return null;
+        }
+
+        var failures = new ConcurrentDictionary<string, Exception>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(callIds, new ParallelOptions { MaxDegreeOfParallelism = ParallelChecks, CancellationToken = cancellationToken },
+            async (callId, ct) =>
+            {
+                try
+                {
+                    await CheckAsync(callId, ct);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                {
+                    failures[callId] = ex;
+                }
+            });
+        if (failures.IsEmpty)
+        {
+            return null;
+        }
+
+        if (failures.Count == callIds.Count)
+        {
+            throw new AggregateException($"Every check of the {callIds.Count} calls in this calls-watchdog message failed", failures.Values);
+        }
+
+        var failed = callIds.Where(failures.ContainsKey).ToList();
+        foreach (var (callId, ex) in failures)
+        {
+            logger.LogWarning(ex, "Stale-call check of call {CallId} failed; checking it again in {Delay}", callId, FailedChecksRetryDelay);
+        }
+
+        return await SendAsync(new CallWatchdogMessage(null, failed), FailedChecksRetryDelay, cancellationToken);
+    }
 
     public async Task<Verdict> CheckAsync(string callId, CancellationToken cancellationToken = default)
     {
@@ -162,9 +234,12 @@ public sealed class StaleCallWatchdog(
     private static DateTimeOffset LastSignOfLife(CallRecord call) =>
         new[] { LastEventTime(call), call.Timestamp }.Max() ?? DateTimeOffset.MinValue;
 
-    private Task SendAsync(string callId, TimeSpan delay, CancellationToken cancellationToken)
+    private Task SendAsync(string callId, TimeSpan delay, CancellationToken cancellationToken) =>
+        SendAsync(new CallWatchdogMessage(callId), delay, cancellationToken);
+
+    private async Task<SendReceipt> SendAsync(CallWatchdogMessage message, TimeSpan delay, CancellationToken cancellationToken)
     {
         var visibility = delay < TimeSpan.FromSeconds(1) ? TimeSpan.FromSeconds(1) : delay > MaxDelay ? MaxDelay : delay;
-        return _queue.SendMessageAsync(JsonSerializer.Serialize(new CallWatchdogMessage(callId)), visibility, cancellationToken: cancellationToken);
+        return await _queue.SendMessageAsync(JsonSerializer.Serialize(message), visibility, cancellationToken: cancellationToken);
     }
 }

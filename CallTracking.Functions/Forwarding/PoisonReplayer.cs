@@ -18,7 +18,7 @@ public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetric
     /// <summary>Upper bound per request, so one call of the admin endpoint stays short.</summary>
     public const int MaxMessagesPerReplay = 5000;
 
-    /// <summary>The queues whose poison can be replayed; all carry <c>{"callId": ...}</c> messages.</summary>
+    /// <summary>The queues whose poison can be replayed; all carry <c>{"callId": ...}</c> messages (the watchdog's also <c>{"callIds": [...]}</c>).</summary>
     public static readonly IReadOnlyList<string> ReplayableQueues =
         [StorageNames.CallsCompletedQueue, StorageNames.CallsWatchdogQueue, StorageNames.RecordingsQueue, StorageNames.CallbacksQueue];
 
@@ -51,10 +51,22 @@ public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetric
 
             foreach (var message in batch)
             {
-                var messageCallId = ReadCallId(message);
-                if (callId is not null && !string.Equals(messageCallId, callId, StringComparison.Ordinal))
+                var messageCallIds = ReadCallIds(message);
+                var messageCallId = messageCallIds.FirstOrDefault();
+                if (callId is not null && !messageCallIds.Contains(callId, StringComparer.Ordinal))
                 {
                     skipped.Add(message);
+                    continue;
+                }
+
+                if (callId is not null && messageCallIds.Count > 1)
+                {
+                    // A batch's watchdog message: only the asked-for call's check goes back, the others stay in poison
+                    // (visible again at once; without this call, so this replay skips them when it meets them again).
+                    await target.SendMessageAsync(JsonSerializer.Serialize(new CallWatchdogMessage(callId)), cancellationToken: cancellationToken);
+                    var others = new CallWatchdogMessage(null, messageCallIds.Where(id => id != callId).ToList());
+                    await poison.UpdateMessageAsync(message.MessageId, message.PopReceipt, JsonSerializer.Serialize(others), TimeSpan.Zero, cancellationToken);
+                    moved++;
                     continue;
                 }
 
@@ -78,21 +90,33 @@ public sealed class PoisonReplayer(QueueServiceClient queues, CallTrackingMetric
         return new ReplayResult(moved, callId, queue);
     }
 
-    /// <summary>The call a message is about: <c>callId</c> (call, watchdog and recording messages) or <c>CallId</c> (callbacks).</summary>
-    private static string? ReadCallId(QueueMessage message)
+    /// <summary>
+    /// The calls a message is about: <c>callId</c> (call, watchdog and recording messages), <c>CallId</c> (callbacks) or
+    /// <c>callIds</c> (the watchdog's batches of started calls); none when unreadable.
+    /// </summary>
+    private static IReadOnlyList<string> ReadCallIds(QueueMessage message)
     {
         try
         {
             using var json = JsonDocument.Parse(message.Body.ToMemory());
-            return json.RootElement.ValueKind == JsonValueKind.Object
-                && (json.RootElement.TryGetProperty("callId", out var id) || json.RootElement.TryGetProperty("CallId", out id))
-                && id.ValueKind == JsonValueKind.String
-                    ? id.GetString()
-                    : null;
+            var root = json.RootElement;
+            if (root.ValueKind != JsonValueKind.Object)
+            {
+                return [];
+            }
+
+            if ((root.TryGetProperty("callId", out var id) || root.TryGetProperty("CallId", out id)) && id.ValueKind == JsonValueKind.String)
+            {
+                return [id.GetString()!];
+            }
+
+            return root.TryGetProperty("callIds", out var ids) && ids.ValueKind == JsonValueKind.Array
+                ? ids.EnumerateArray().Where(e => e.ValueKind == JsonValueKind.String).Select(e => e.GetString()!).ToList()
+                : [];
         }
         catch (JsonException)
         {
-            return null;
+            return [];
         }
     }
 }

@@ -4,7 +4,7 @@ using Microsoft.Azure.Functions.Worker;
 
 namespace CallTracking.Functions.Functions;
 
-/// <summary>The delayed check of one answered call: closes it if its final events never arrived.</summary>
+/// <summary>The delayed check of answered calls (one, or a batch the start writer recorded together): closes those whose final events never arrived.</summary>
 public sealed class CallWatchdogFunction(StaleCallWatchdog watchdog)
 {
     [Function("CheckStaleCall")]
@@ -12,11 +12,12 @@ public sealed class CallWatchdogFunction(StaleCallWatchdog watchdog)
         [QueueTrigger(StorageNames.CallsWatchdogQueue, Connection = StorageNames.StorageConnection)] CallWatchdogMessage message,
         CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(message?.CallId))
+        var callIds = message?.AllCallIds() ?? [];
+        if (callIds.Count == 0)
         {
-            throw new InvalidOperationException("A calls-watchdog message without a callId cannot be checked.");
+            throw new InvalidOperationException("A calls-watchdog message without a callId or callIds cannot be checked.");
         }
 
-        return watchdog.CheckAsync(message.CallId, cancellationToken);
+        return watchdog.CheckAllAsync(callIds, cancellationToken);
     }
 }
