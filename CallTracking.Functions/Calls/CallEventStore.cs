@@ -109,7 +109,7 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
     /// <summary>Deletes the stored events of one call (both tables); the number of rows deleted.</summary>
     public async Task<int> DeleteAsync(string callId, CancellationToken cancellationToken = default) =>
         await DeleteInBatchesAsync(EventRowsFilter(callId), cancellationToken)
-        + await DeleteOneByOneAsync(_legacy, TableClient.CreateQueryFilter($"PartitionKey eq {callId}"), cancellationToken);
+        + await _legacy.DeleteWhereAsync(TableClient.CreateQueryFilter($"PartitionKey eq {callId}"), cancellationToken);
 
     /// <summary>Deletes the given rows (as <see cref="ListAsync"/> returned them): each from the table it came from.</summary>
     public async Task DeleteAsync(IEnumerable<TableEntity> rows, CancellationToken cancellationToken = default)
@@ -127,7 +127,7 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
     /// <summary>Deletes every stored event received before <paramref name="cutoff"/> (both tables, a scan of each); the number of rows deleted.</summary>
     public async Task<int> DeleteReceivedBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken = default) =>
         await DeleteInBatchesAsync(AllEventRowsFilter(TableClient.CreateQueryFilter($"ReceivedAt lt {cutoff}")), cancellationToken)
-        + await DeleteOneByOneAsync(_legacy, TableClient.CreateQueryFilter($"ReceivedAt lt {cutoff}"), cancellationToken);
+        + await _legacy.DeleteWhereAsync(TableClient.CreateQueryFilter($"ReceivedAt lt {cutoff}"), cancellationToken);
 
     /// <summary>Event rows of the <c>Calls</c> table matching <paramref name="filter"/>, deleted a partition's worth (at most 100) per transaction.</summary>
     private async Task<int> DeleteInBatchesAsync(string filter, CancellationToken cancellationToken)
@@ -169,18 +169,6 @@ public sealed class CallEventStore(TableServiceClient tableService, TimeProvider
             }
 
             deleted += chunk.Length;
-        }
-
-        return deleted;
-    }
-
-    private static async Task<int> DeleteOneByOneAsync(TableClient table, string filter, CancellationToken cancellationToken)
-    {
-        var deleted = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-            deleted++;
         }
 
         return deleted;

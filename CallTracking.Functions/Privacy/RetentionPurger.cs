@@ -81,8 +81,8 @@ public sealed class RetentionPurger(
         }
 
         // Rows that exist only to describe a number: they go with the number's last call.
-        var listings = await DeleteWhereAsync(_callersList, CallerList.RowsLastCalledBefore(cutoff), cancellationToken)
-            + await DeleteWhereAsync(_callbacks, CallbackStore.AnsweredMarkersBefore(cutoff), cancellationToken);
+        var listings = await _callersList.DeleteWhereAsync(CallerList.RowsLastCalledBefore(cutoff), cancellationToken)
+            + await _callbacks.DeleteWhereAsync(CallbackStore.AnsweredMarkersBefore(cutoff), cancellationToken);
 
         // Recordings the ledger no longer points to (a crash between upload and ledger write); in Azure the Blob
         // lifecycle rule deletes by age as well.
@@ -124,17 +124,5 @@ public sealed class RetentionPurger(
     }
 
     private static Task<int> DeletePartitionAsync(TableClient table, string partition, CancellationToken cancellationToken) =>
-        DeleteWhereAsync(table, TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), cancellationToken);
-
-    private static async Task<int> DeleteWhereAsync(TableClient table, string filter, CancellationToken cancellationToken)
-    {
-        var deleted = 0;
-        await foreach (var row in table.QueryAsync<TableEntity>(filter, select: ["PartitionKey", "RowKey"], cancellationToken: cancellationToken))
-        {
-            await table.DeleteEntityAsync(row.PartitionKey, row.RowKey, ETag.All, cancellationToken);
-            deleted++;
-        }
-
-        return deleted;
-    }
+        table.DeleteWhereAsync(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), cancellationToken);
 }
