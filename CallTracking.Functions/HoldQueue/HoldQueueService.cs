@@ -66,12 +66,12 @@ public sealed class HoldQueueService(
     {
         var state = store.GetAgentAsync(agent, cancellationToken);
         var first = store.FirstWaitingAsync(agent, cancellationToken);
+        var current = await state;
         if (await first is not null)
         {
             return true;
         }
 
-        var current = await state;
         if (!IsBusy(current) || current!.Reserved || !await HasEndedAsync(agent, current.BusyCall!, cancellationToken))
         {
             return IsBusy(current);
